@@ -1,0 +1,143 @@
+"""Student and instructor editions of the website, and a notebook download on every homework page.
+
+A local Sphinx extension (registered in ``_config.yml`` under ``sphinx.local_extensions``).
+
+Edition. ``_config.yml`` configures the student edition (``hide_solutions: true``, ``html_copy_source: false``).
+With the environment variable ``COURSE_EDITION=instructor`` this extension switches both back (solutions shown, in
+the collapsed dropdowns their ``:class: dropdown`` asks for; page sources copied), so the instructor edition is one
+command::
+
+    COURSE_EDITION=instructor jupyter-book build . -W -n --keep-going --path-output _build/instructor
+
+In the student edition it also:
+
+- removes gated solutions entirely. sphinx-exercise's ``hide_solutions`` drops a ``{solution-start}`` directive but
+  leaves the Markdown and code cells up to ``{solution-end}`` on the page; here everything from the start to the end
+  marker is cut from the page before the search index, the images or the downloads see it;
+- removes the theme's download button (it links to the page sources, which are not copied).
+
+Downloads. When the builder starts, ``lecturelib.homework.export`` writes the notebooks of every set in
+``book/homework`` next to the build (``<build>/homework_notebooks/``), and each homework page gets a line near its
+title offering its student notebook (and, in the instructor edition, its instructor notebook) as a Sphinx download,
+served from the site's ``_downloads``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx_exercise.directive import SolutionStartDirective
+from sphinx_exercise.nodes import solution_end_node
+
+EDITIONS = ("student", "instructor")
+HOMEWORK_FOLDER = "book/homework"
+
+
+def edition_of(app: Sphinx) -> str:
+    return "student" if app.config.hide_solutions else "instructor"
+
+
+class hidden_solution_start(nodes.Element):
+    """Marks where a gated solution began on a page of the student edition; removed with the solution."""
+
+
+class HidingSolutionStart(SolutionStartDirective):
+    """``{solution-start}`` that, when solutions are hidden, leaves a marker so the gated content can be cut."""
+
+    def run(self):
+        result = super().run()
+        if self.env.app.config.hide_solutions:
+            return [hidden_solution_start()]
+        return result
+
+
+def choose_edition(app: Sphinx, config) -> None:
+    edition = os.environ.get("COURSE_EDITION", "student")
+    if edition not in EDITIONS:
+        raise ExtensionError(f"COURSE_EDITION must be one of {EDITIONS}, got {edition!r}")
+    if edition == "instructor":
+        config.hide_solutions = False
+        config.html_copy_source = True
+    else:
+        config.hide_solutions = True
+        config.html_copy_source = False
+        config.html_theme_options = {**config.html_theme_options, "use_download_button": False}
+
+
+def notebooks_folder(app: Sphinx) -> Path:
+    return Path(app.doctreedir).parent / "homework_notebooks"
+
+
+def export_notebooks(app: Sphinx) -> None:
+    from lecturelib.homework import export
+
+    source = Path(app.srcdir) / HOMEWORK_FOLDER
+    folder = notebooks_folder(app)
+    folder.mkdir(parents=True, exist_ok=True)
+    editions = ("student",) if edition_of(app) == "student" else ("student", "instructor")
+    export(folder, source=source, editions=editions)
+
+
+def cut_hidden_solutions(doctree: nodes.document) -> None:
+    for marker in list(doctree.findall(hidden_solution_start)):
+        parent = marker.parent
+        start = parent.index(marker)
+        end = next((i for i in range(start + 1, len(parent)) if isinstance(parent[i], solution_end_node)), None)
+        if end is None:
+            raise ExtensionError(
+                f"{doctree['source']}: a {{solution-start}} has no {{solution-end}} in the same section, so its "
+                "solution cannot be hidden; keep headings out of solutions"
+            )
+        for child in list(parent.children[start:end + 1]):
+            parent.remove(child)
+
+
+def add_download_line(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    stem = Path(docname).name
+    editions = ("student",) if edition_of(app) == "student" else ("student", "instructor")
+    links = []
+    for edition in editions:
+        notebook = notebooks_folder(app) / edition / f"{stem}.ipynb"
+        if not notebook.is_file():
+            return
+        target = "/" + Path(os.path.relpath(notebook, app.srcdir)).as_posix()
+        text = f"{edition} notebook ({stem}.ipynb)"
+        reference = addnodes.download_reference("", "", refdoc=docname, reftarget=target, refexplicit=True,
+                                                refdomain="", reftype="download")
+        reference += nodes.literal(text, text)
+        links.append(reference)
+    paragraph = nodes.paragraph()
+    paragraph += nodes.strong("Download:", "Download:")
+    for number, reference in enumerate(links):
+        paragraph += nodes.Text(" " if number == 0 else " · ")
+        paragraph += reference
+    paragraph += nodes.Text(". Open it in Jupyter and run every cell: each exercise's check tells you when your "
+                            "answer is right.")
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None:
+        return
+    title = next((i for i, child in enumerate(section.children) if isinstance(child, nodes.title)), -1)
+    section.insert(title + 1, paragraph)
+
+
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    if edition_of(app) == "student":
+        cut_hidden_solutions(doctree)
+    docname = app.env.docname
+    if docname.startswith(HOMEWORK_FOLDER + "/"):
+        add_download_line(app, doctree, docname)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_node(hidden_solution_start, html=(lambda self, node: None, lambda self, node: None))
+    app.add_directive("solution-start", HidingSolutionStart, override=True)
+    app.connect("config-inited", choose_edition)
+    app.connect("builder-inited", export_notebooks)
+    # Before Sphinx's own collectors (priority 500) record images and downloads of the page.
+    app.connect("doctree-read", on_doctree_read, priority=400)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
