@@ -342,7 +342,7 @@ def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> Chec
     relation = _relation(value, expected)
     if relation == "equal":
         return _correct("check_step_bound")
-    if relation == "different" and value != 0 and _relation(1 / value, expected) == "equal":
+    if value != 0 and _relation(1 / value, expected) == "equal":
         return _incorrect("check_step_bound", "your step bound is upside down (numerator and denominator swapped).")
     return _incorrect("check_step_bound", _describe(relation, "your step bound"))
 

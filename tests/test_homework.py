@@ -1,0 +1,423 @@
+"""Tests of lecturelib.homework: the checks' verdicts, the notebook export, and that no solution leaks.
+
+The instructor form of every set is executed by nbval (the sets live in ``book/homework``, which the root conftest
+collects): every solution cell calls ``.assert_correct()``. Here:
+
+- each check says "correct" for a right answer, names the mistake for a wrong one (sign, factor 2, shape, symmetry)
+  without showing the expected answer, and says "not answered yet" for ``...``;
+- the export CLI writes valid notebooks and fails cleanly on bad arguments, writing nothing;
+- every student notebook runs end to end with every check "not answered yet";
+- no line of any solution (parsed from the sources here, independently of the exporter) appears in a student
+  notebook or anywhere in the student edition of the website. The site is read from the folder named by the
+  environment variable ``HOMEWORK_SITE_HTML`` (a built ``_build/html``); without it the test builds the student
+  edition itself into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import sympy as sp
+
+import lecturelib.homework as hw
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "book" / "homework"
+SETS = sorted(SOURCE.glob("hw*.md"))
+x, y = sp.symbols("x y", real=True)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Checks
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_result_object_displays_and_raises_on_request():
+    result = hw.CheckResult("incorrect", "entry (0, 1) has the wrong sign.")
+    assert "incorrect" in repr(result) and "wrong sign" in result._repr_html_()
+    assert "Not yet" in result._repr_markdown_()
+    with pytest.raises(AssertionError, match="wrong sign"):
+        result.assert_correct()
+    assert hw.CheckResult("correct", "correct.").assert_correct().correct
+    with pytest.raises(ValueError, match="status"):
+        hw.CheckResult("maybe", "")
+
+
+def test_placeholders_are_unanswered_never_errors():
+    f = x**2 * y
+    assert hw.check_hessian(..., f, (x, y)).status == "unanswered"
+    assert hw.check_step_bound(..., f, (x, y), (1, 1)).status == "unanswered"
+    assert hw.check_period2_orbit((..., ...), x**4, x, 0.1).status == "unanswered"
+    assert hw.check_rate_experiment(...).status == "unanswered"
+    assert hw.check_taylor_term_function(lambda e, v, p: ...).status == "unanswered"
+    assert hw.check_gradient_function(lambda a, w: ..., lambda a, w: 0.0, [(2,), (2,)]).status == "unanswered"
+    assert "not answered yet" in hw.check_value(..., 1.0).message
+
+
+def test_student_code_that_raises_is_reported_not_crashing():
+    def broken(expr, variables, point):
+        raise ZeroDivisionError("oops")
+
+    result = hw.check_taylor_term_function(broken)
+    assert result.status == "incorrect" and "ZeroDivisionError" in result.message
+    assert "return" in hw.check_taylor_term_function(lambda e, v, p: None).message
+
+
+def test_hessian_check_compares_with_sympy_and_names_the_mistake():
+    f = x**3 * y**2 - sp.sin(x * y)
+    true = sp.hessian(f, (x, y))
+    assert hw.check_hessian(true, f, (x, y)).status == "correct"
+    wrong_sign = true.copy()
+    wrong_sign[1, 1] = -wrong_sign[1, 1]
+    result = hw.check_hessian(wrong_sign, f, (x, y))
+    assert result.status == "incorrect" and "entry (1, 1) has the wrong sign" in result.message
+    halved = true.copy()
+    halved[0, 0] = halved[0, 0] / 2
+    assert "factor of 2" in hw.check_hessian(halved, f, (x, y)).message
+    asymmetric = true.copy()
+    asymmetric[0, 1] = asymmetric[0, 1] + 1
+    assert "not symmetric" in hw.check_hessian(asymmetric, f, (x, y)).message
+    assert "shape mismatch" in hw.check_hessian(sp.ones(3, 3), f, (x, y)).message
+    # The message never shows the expected entries.
+    for entry in true:
+        assert str(entry) not in result.message
+
+
+def test_step_bound_and_taylor_checks():
+    q = x**4 / 4 - x**2 + x * y + y**2
+    assert hw.check_step_bound(4, q, (x, y), (1, 0)).status == "correct"
+    assert "factor of 2" in hw.check_step_bound(2, q, (x, y), (1, 0)).message
+    assert "upside down" in hw.check_step_bound(sp.Rational(1, 4), q, (x, y), (1, 0)).message
+    assert hw.check_step_bound(sp.oo, q, (x, y), (sp.Rational(1, 2), 0)).status == "correct"
+    assert hw.check_step_bound(sp.oo, q, (x, y), (1, 0)).status == "incorrect"
+    f = sp.exp(x) * sp.cos(y) + x**2 * y
+    term = x**3 / 6 + x**2 * y - x * y**2 / 2
+    assert hw.check_taylor_term(term, f, (x, y), (0, 0), 3).status == "correct"
+    assert "factorial" in hw.check_taylor_term(6 * term, f, (x, y), (0, 0), 3).message
+    assert "whole polynomial" in hw.check_taylor_term(1 + x + (x**2 - y**2) / 2 + term, f, (x, y), (0, 0), 3).message
+    assert hw.check_taylor_term(term + x * y**2, f, (x, y), (0, 0), 3).status == "incorrect"
+
+
+def test_taylor_function_check_uses_independent_reference():
+    def by_lecturelib(expr, variables, point):
+        from lecturelib import taylor_polynomial
+
+        return taylor_polynomial(expr, variables, point, 3) - taylor_polynomial(expr, variables, point, 2)
+
+    assert hw.check_taylor_term_function(by_lecturelib).status == "correct"
+    assert hw.check_taylor_term_function(lambda e, v, p: 2 * by_lecturelib(e, v, p)).status == "incorrect"
+
+
+def test_gradient_function_check():
+    def loss(phi, target, w):
+        return 0.5 * np.sum((phi.T @ w - target) ** 2)
+
+    shapes = [(3, 5), (5,), (3,)]
+    assert hw.check_gradient_function(lambda p, t, w: p @ (p.T @ w - t), loss, shapes).status == "correct"
+    assert "factor of 2" in hw.check_gradient_function(lambda p, t, w: 2 * p @ (p.T @ w - t), loss, shapes).message
+    assert "wrong sign" in hw.check_gradient_function(lambda p, t, w: p @ (t - p.T @ w), loss, shapes).message
+    assert "shape" in hw.check_gradient_function(lambda p, t, w: p.T @ w - t, loss, shapes).message
+
+
+def _quadratic_experiment(smoothness: float, n_steps: int = 50) -> dict:
+    a = np.diag([1.0, 0.1])
+    w, squares = np.array([2.0, -1.0]), []
+    for _ in range(n_steps):
+        g = a @ w
+        squares.append(g @ g)
+        w = w - g / smoothness
+    return dict(loss=lambda v: 0.5 * v @ a @ v, grad=lambda v: a @ v, L=smoothness, w0=np.array([2.0, -1.0]),
+                loss_min=0.0, min_sq_grad=np.minimum.accumulate(squares))
+
+
+def test_rate_experiment_check_reruns_the_experiment():
+    assert hw.check_rate_experiment(_quadratic_experiment(1.0)).status == "correct"
+    assert "L is too small" in hw.check_rate_experiment(_quadratic_experiment(0.6)).message
+    tampered = _quadratic_experiment(1.0)
+    tampered["min_sq_grad"] = tampered["min_sq_grad"] / 2
+    assert "re-run" in hw.check_rate_experiment(tampered).message
+    wrong_grad = _quadratic_experiment(1.0)
+    wrong_grad["grad"] = lambda v: 2 * v
+    assert "not the gradient" in hw.check_rate_experiment(wrong_grad).message
+
+
+def test_threshold_check_simulates_both_sides():
+    double_well = (x**2 - 1) ** 2  # f''(1) = 8, so the threshold at x* = 1 is 1/4
+    assert hw.check_threshold(sp.Rational(1, 4), double_well, x, 1).status == "correct"
+    small = hw.check_threshold(sp.Rational(1, 8), double_well, x, 1)
+    assert small.status == "incorrect" and "too small" in small.message and "factor of 2" in small.message
+    assert "too large" in hw.check_threshold(0.3, double_well, x, 1).message
+    assert "not exact" in hw.check_threshold(0.2505, double_well, x, 1).message
+    bowl = x**2 + x * y + 2 * y**2  # Hessian eigenvalues 3 ± √2
+    assert hw.check_threshold(2 / (3 + sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "correct"
+    assert hw.check_threshold(2 / (3 - sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "incorrect"
+
+
+def _gd(f, delta):
+    fp = sp.lambdify(x, sp.diff(f, x))
+    return lambda v: v - delta * fp(v)
+
+
+def test_period2_orbit_check_applies_the_map_twice():
+    f = x**4 / 4  # T(x) = x - δx³; the period-2 orbit is ±sqrt(2/δ)
+    delta = 0.5
+    a = float(np.sqrt(2 / delta))
+    assert hw.check_period2_orbit((a, -a), f, x, delta).status == "correct"
+    assert "fixed point" in hw.check_period2_orbit((0.0, 1.0), f, x, delta).message
+    assert "coincide" in hw.check_period2_orbit((a, a), f, x, delta).message
+    assert hw.check_period2_orbit((a, a / 2), f, x, delta).status == "incorrect"
+    T = _gd(f, delta)
+    assert abs(T(T(a)) - a) < 1e-12
+
+
+def test_bifurcation_check_verifies_orbits():
+    f = (x**2 - 1) ** 2
+    steps = np.linspace(0.05, 0.4, 6)
+    starts = np.array([0.3, 1.4])
+    fp = sp.lambdify(x, sp.diff(f, x))
+    values = np.broadcast_to(starts, (steps.size, starts.size)).copy()
+    kept = []
+    with np.errstate(all="ignore"):
+        for k in range(300):
+            values = values - steps[:, None] * fp(values)
+            values[np.abs(values) > 1e6] = np.nan
+            if k >= 280:
+                kept.append(values.copy())
+    data = np.stack(kept, axis=-1)
+    assert hw.check_bifurcation(data, f, x, steps, starts.size).status == "correct"
+    assert "shape" in hw.check_bifurcation(data.transpose(1, 0, 2), f, x, steps, starts.size).message
+    shuffled = data[:, :, ::-1]
+    assert hw.check_bifurcation(shuffled, f, x, steps, starts.size).status == "incorrect"
+
+
+def test_value_check():
+    assert hw.check_value(np.array([1.0, 2.0]), [1.0, 2.0]).status == "correct"
+    assert "factor of 2" in hw.check_value(2.0, 1.0).message
+    assert "shape" in hw.check_value([1.0], [1.0, 2.0]).message
+    assert "reciprocal" in hw.check_value(0.25, 4.0).message
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Export
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "lecturelib.homework", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("export")
+    result = run_cli("export", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_export_writes_one_valid_pair_per_set(exported):
+    assert SETS, "no homework sets found"
+    for edition in ("student", "instructor"):
+        names = sorted(p.stem for p in (exported / edition).glob("*.ipynb"))
+        assert names == [p.stem for p in SETS]
+        for path in (exported / edition).glob("*.ipynb"):
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.validate(notebook)
+            assert notebook.metadata.kernelspec.name == "python3"
+            assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+    assert not list(exported.glob(".homework-export-*")), "the staging folder was left behind"
+
+
+def test_export_cli_errors_write_nothing(tmp_path):
+    missing = run_cli("export", str(tmp_path / "nope"))
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+    unknown = run_cli("export", str(tmp_path), "hw99")
+    assert unknown.returncode != 0 and "unknown homework set 'hw99'" in unknown.stderr
+    assert list(tmp_path.iterdir()) == []
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert run_cli("export", str(a_file)).returncode != 0
+    assert run_cli("frobnicate").returncode != 0
+    bad_source = tmp_path / "src"
+    bad_source.mkdir()
+    (bad_source / "hw0_broken.md").write_text("# Broken\n\n```{solution-start} ex\n```\n\nno end\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    broken = run_cli("export", str(out), "--source", str(bad_source))
+    assert broken.returncode != 0 and "never closed" in broken.stderr
+    assert list(out.iterdir()) == []
+
+
+def test_export_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(hw.os, "access", lambda path, mode: False)
+    with pytest.raises(SystemExit) as exit_info:
+        hw.main(["export", str(tmp_path)])
+    assert exit_info.value.code != 0
+    assert "not writable" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_selects_sets_by_prefix(tmp_path):
+    result = run_cli("export", str(tmp_path), "hw1", "--edition", "student")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (tmp_path / "student").iterdir()] == ["hw1_taylor_descent.ipynb"]
+    assert not (tmp_path / "instructor").exists()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Student notebooks run, and say "not answered yet"
+# ------------------------------------------------------------------------------------------------------------------
+
+STATUS = re.compile(r"CheckResult\(status='(\w+)'")
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in SETS])
+def test_student_notebook_runs_with_every_check_unanswered(exported, stem):
+    from nbclient import NotebookClient
+
+    path = exported / "student" / f"{stem}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    statuses = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", f"{stem}: {output.get('ename')}: {output.get('evalue')}"
+            statuses += STATUS.findall(output.get("data", {}).get("text/plain", ""))
+    n_exercises = len(re.findall(r"^`{3,}\{exercise\}", (SOURCE / f"{stem}.md").read_text(), flags=re.M))
+    assert len(statuses) >= n_exercises > 0
+    assert set(statuses) == {"unanswered"}
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# No solution leaks
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def tokens(text: str) -> str:
+    """Text as a sequence of lower-case alphanumeric words, so Markdown, HTML and code compare alike."""
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def solution_blocks(text: str) -> tuple[list[str], str]:
+    """The solutions of a MyST source (plain and gated), and the source with them cut out; parsed independently."""
+    lines = text.split("\n")
+    solutions, rest = [], []
+    index = 0
+    while index < len(lines):
+        opening = re.match(r"^(`{3,}|:{3,})\{(solution|solution-start)\}", lines[index])
+        if not opening:
+            rest.append(lines[index])
+            index += 1
+            continue
+        fence = opening[1]
+        close = next(i for i in range(index + 1, len(lines)) if re.fullmatch(re.escape(fence[0]) + "{%d,}\\s*" % len(fence), lines[i]))
+        if opening[2] == "solution":
+            solutions.append("\n".join(lines[index + 1:close]))
+            index = close + 1
+            continue
+        end = next(i for i in range(close, len(lines)) if re.match(r"^(`{3,}|:{3,})\{solution-end\}", lines[i]))
+        solutions.append("\n".join(lines[close + 1:end]))
+        index = end + 2
+    return solutions, "\n".join(rest)
+
+
+def solution_lines() -> dict[str, list[str]]:
+    """Per set, the solution lines (as token strings) that say something the rest of the set does not."""
+    result = {}
+    for path in SETS:
+        solutions, rest = solution_blocks(path.read_text(encoding="utf-8"))
+        assert solutions, f"{path.name} has no solutions"
+        rest_tokens = tokens(rest)
+        lines = []
+        for block in solutions:
+            for line in block.split("\n"):
+                if re.match(r"^\s*(`{3,}|:[\w-]+:)", line):
+                    continue
+                normalized = tokens(line)
+                if len(normalized.split()) >= 3 and normalized not in rest_tokens:
+                    lines.append(normalized)
+        assert len(lines) >= 5, path.name
+        result[path.stem] = lines
+    return result
+
+
+def notebook_text(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    return tokens("\n".join(cell.source for cell in notebook.cells))
+
+
+def test_no_solution_line_in_student_notebooks(exported):
+    for stem, lines in solution_lines().items():
+        student = notebook_text(exported / "student" / f"{stem}.ipynb")
+        instructor = notebook_text(exported / "instructor" / f"{stem}.ipynb")
+        leaked = [line for line in lines if line in student]
+        assert not leaked, f"{stem}: solution lines in the student notebook: {leaked[:3]}"
+        # The detector works: every solution line is found in the instructor notebook.
+        missing = [line for line in lines if line not in instructor]
+        assert not missing, f"{stem}: solution lines missing from the instructor notebook: {missing[:3]}"
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def site_text(html_dir: Path) -> str:
+    parts = []
+    for path in [html_dir] if html_dir.is_file() else html_dir.rglob("*"):
+        if not path.is_file() or path.suffix in (".png", ".jpg", ".svg", ".woff", ".woff2", ".ttf", ".eot", ".ico"):
+            continue
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            parser = _Text()
+            parser.feed(raw)
+            raw = " ".join(parser.parts)
+        elif path.suffix == ".ipynb":
+            raw = "\n".join(cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                            for cell in json.loads(raw)["cells"])
+        parts.append(raw)
+    return tokens("\n".join(parts))
+
+
+@pytest.fixture(scope="module")
+def student_site(tmp_path_factory) -> Path:
+    given = os.environ.get("HOMEWORK_SITE_HTML")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("COURSE_EDITION", None)
+    build = subprocess.run(["jupyter-book", "build", str(ROOT), "--path-output", str(out)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+@pytest.mark.site
+def test_no_solution_text_anywhere_in_the_student_site(student_site):
+    text = site_text(student_site)
+    assert not (student_site / "_sources").exists()
+    for stem, lines in solution_lines().items():
+        leaked = [line for line in lines if line in text]
+        assert not leaked, f"{stem}: solution text in the student site: {leaked[:3]}"
+        page = site_text(student_site / "book" / "homework" / f"{stem}.html")
+        # The detector reads the pages: the exercise statements are there, and the student notebook is offered.
+        exercise = re.search(r"^`{3,}\{exercise\}.*\n(?::.*\n)*\n(.+)$", (SOURCE / f"{stem}.md").read_text(), re.M)
+        assert tokens(exercise[1]) in page
+        downloads = list((student_site / "_downloads").rglob(f"{stem}.ipynb"))
+        assert downloads, f"{stem}: no student notebook offered for download"
