@@ -4,9 +4,7 @@ Every page must load without a script error, typeset its mathematics with the Ma
 serves, fetch nothing from outside the local server, and link only to pages and anchors that exist. Every
 step-size explorable (a matplotlib ``to_jshtml`` animation) must respond to its slider.
 
-The site is built once per session into a temporary folder (``jupyter-book build --path-output``), so a stale
-``_build`` or execution cache can never hide a failure. Set ``SITE_HTML`` to the ``html`` folder of a fresh build to
-check that build instead.
+The site comes from the ``built_site`` fixture in ``tests/conftest.py``: one build from clean per test session.
 """
 
 from __future__ import annotations
@@ -39,23 +37,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.site
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The ``html`` folder of a build from clean, with warnings as errors."""
-    given = os.environ.get("SITE_HTML")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return out / "_build" / "html"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
