@@ -1,0 +1,34 @@
+"""Shared fixtures: the website, built once per test session from clean."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The ``html`` folder of the student edition, built from clean with warnings as errors.
+
+    The build goes to a temporary folder (``jupyter-book build --path-output``) with its own execution cache, so a
+    stale ``_build`` can never hide a failure. Set ``SITE_HTML`` to the ``html`` folder of a fresh build to check
+    that build instead.
+    """
+    given = os.environ.get("SITE_HTML")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return out / "_build" / "html"

@@ -1,0 +1,220 @@
+"""The website, built from clean and opened in a real headless browser.
+
+Every page must load without a script error, typeset its mathematics with the MathJax that the site itself
+serves, fetch nothing from outside the local server, and link only to pages and anchors that exist. Every
+step-size explorable (a matplotlib ``to_jshtml`` animation) must respond to its slider.
+
+The site comes from the ``built_site`` fixture in ``tests/conftest.py``: one build from clean per test session.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Flags for a closed network: without the background-networking ones Chromium keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.site
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(built_site: Path) -> Iterator[str]:
+    """A local HTTP server for the built site; yields its base URL."""
+    handler = functools.partial(_Quiet, directory=str(built_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed at /usr/bin/chromium (apt-get install chromium)"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _pages(html: Path) -> list[Path]:
+    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.assets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+        for key in ("href", "src"):
+            if tag in ("a", "link", "script", "img", "iframe", "source") and attrs.get(key):
+                self.links.append(attrs[key])
+                if tag != "a":
+                    self.assets.append(attrs[key])
+
+
+@functools.lru_cache(maxsize=None)
+def _parse(path: Path) -> _LinkParser:
+    parser = _LinkParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_site_has_every_chapter(built_site: Path):
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    files = [line.split("file:", 1)[1].strip() for line in toc.splitlines() if "file:" in line]
+    assert files, "the table of contents lists no chapter"
+    for name in files:
+        assert (built_site / f"{name}.html").exists(), f"{name} is in _toc.yml but has no page in the site"
+
+
+def test_internal_links_and_anchors_resolve(built_site: Path):
+    broken = []
+    for page in _pages(built_site):
+        for link in _parse(page).links:
+            if urlsplit(link).scheme or link.startswith(("mailto:", "javascript:", "data:", "//")):
+                continue
+            parts = urlsplit(link)
+            target, fragment = parts.path, parts.fragment
+            path = page if not target else (page.parent / unquote(target)).resolve()
+            if path.is_dir():
+                path = path / "index.html"
+            if not path.exists():
+                broken.append(f"{page.relative_to(built_site)}: {link} (no such file)")
+            elif fragment and path.suffix == ".html" and unquote(fragment) not in _parse(path).ids:
+                broken.append(f"{page.relative_to(built_site)}: {link} (no such anchor)")
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def test_no_external_urls_are_loaded_by_markup(built_site: Path):
+    """No page pulls a script, stylesheet, font or image from another host (links to read elsewhere are fine)."""
+    offenders = []
+    for page in _pages(built_site):
+        for asset in _parse(page).assets:
+            if urlsplit(asset).scheme in ("http", "https") or asset.startswith("//"):
+                offenders.append(f"{page.relative_to(built_site)}: {asset}")
+    assert not offenders, "pages load assets from other hosts:\n" + "\n".join(offenders)
+
+
+def _visit(browser, server: str, built_site: Path, page: Path):
+    """Open one page; return (script errors, outside requests, failed local requests, the Playwright page)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    failed: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def route(r):
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    tab.route("**/*", route)
+    tab.on("response", lambda resp: failed.append(f"{resp.status} {resp.url}") if resp.status >= 400 else None)
+    url = f"{server}/{page.relative_to(built_site).as_posix()}"
+    tab.goto(url, wait_until="load")
+    tab.wait_for_load_state("networkidle")
+    return errors, outside, failed, tab, context
+
+
+def test_every_page_in_a_real_browser(browser, server: str, built_site: Path):
+    problems = []
+    pages = _pages(built_site)
+    assert len(pages) >= 3
+    typeset = 0
+    for page in pages:
+        name = page.relative_to(built_site).as_posix()
+        errors, outside, failed, tab, context = _visit(browser, server, built_site, page)
+        try:
+            has_math = tab.evaluate("() => document.querySelectorAll('.math, span.math, div.math').length") > 0
+            if has_math:
+                tab.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+                n_math = tab.evaluate("() => document.querySelectorAll('mjx-container').length")
+                n_err = tab.evaluate("() => document.querySelectorAll('mjx-merror').length")
+                if n_math == 0:
+                    problems.append(f"{name}: has math but MathJax typeset nothing")
+                if n_err:
+                    problems.append(f"{name}: {n_err} MathJax errors")
+                typeset += n_math > 0
+        finally:
+            context.close()
+        problems += [f"{name}: script error: {e}" for e in errors]
+        problems += [f"{name}: request left the site: {u}" for u in outside]
+        problems += [f"{name}: failed request: {f}" for f in failed]
+    assert typeset >= 1, "no page typeset any mathematics"
+    assert not problems, "\n".join(problems)
+
+
+def test_mathjax_is_served_by_the_site(built_site: Path):
+    index = (built_site / "book" / "index.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-chtml.js" in index
+    assert (built_site / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+def test_explorable_sliders_change_the_figure(browser, server: str, built_site: Path):
+    """Each step-size explorable responds to its slider on the static site, with no kernel and no network."""
+    moved = 0
+    for page in _pages(built_site):
+        if "_anim_slider" not in page.read_text(encoding="utf-8"):
+            continue
+        errors, outside, failed, tab, context = _visit(browser, server, built_site, page)
+        try:
+            sliders = tab.locator("input[type=range][id^=_anim_slider]")
+            for i in range(sliders.count()):
+                slider = sliders.nth(i)
+                anim_id = slider.get_attribute("id").removeprefix("_anim_slider")
+                image = tab.locator(f"#_anim_img{anim_id}")
+                slider.scroll_into_view_if_needed()
+                before = image.get_attribute("src")
+                top = int(slider.get_attribute("max"))
+                assert top >= 1, f"{page.name}: explorable {i} has a single frame"
+                slider.fill(str(top // 2 + 1))  # fires the input event, like a reader dragging it
+                after = image.get_attribute("src")
+                assert after != before, f"{page.name}: moving slider {i} did not change the figure"
+                moved += 1
+        finally:
+            context.close()
+        assert not errors and not outside, f"{page.name}: {errors} {outside}"
+    toc_chapters = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    if "04_three_examples" in toc_chapters:
+        assert moved >= 1, "chapter 4 promises a step-size explorable, but no slider was found"
