@@ -8,9 +8,8 @@ collects): every solution cell calls ``.assert_correct()``. Here:
 - the export CLI writes valid notebooks and fails cleanly on bad arguments, writing nothing;
 - every student notebook runs end to end with every check "not answered yet";
 - no line of any solution (parsed from the sources here, independently of the exporter) appears in a student
-  notebook or anywhere in the student edition of the website. The site is read from the folder named by the
-  environment variable ``HOMEWORK_SITE_HTML`` (a built ``_build/html``); without it the test builds the student
-  edition itself into a temporary folder.
+  notebook or anywhere in the student edition of the website (the session fixture ``built_site`` of
+  ``tests/conftest.py``: a fresh build from clean, or the folder named by ``SITE_HTML``).
 """
 
 from __future__ import annotations
@@ -394,22 +393,9 @@ def site_text(html_dir: Path) -> str:
     return tokens("\n".join(parts))
 
 
-@pytest.fixture(scope="module")
-def student_site(tmp_path_factory) -> Path:
-    given = os.environ.get("HOMEWORK_SITE_HTML")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("COURSE_EDITION", None)
-    build = subprocess.run(["jupyter-book", "build", str(ROOT), "--path-output", str(out)], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=1800)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    return out / "_build" / "html"
-
-
 @pytest.mark.site
-def test_no_solution_text_anywhere_in_the_student_site(student_site):
+def test_no_solution_text_anywhere_in_the_student_site(built_site):
+    student_site = built_site
     text = site_text(student_site)
     assert not (student_site / "_sources").exists()
     for stem, lines in solution_lines().items():
