@@ -6,17 +6,33 @@ One module per concept:
 - :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
   starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
 - :mod:`lecturelib.plots`: cobweb diagrams of one-dimensional maps.
+- :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
+- :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
+  descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
+- :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
+  (``python -m lecturelib.homework export OUTDIR``); import it as a whole (``import lecturelib.homework as hw``).
 """
 
 from lecturelib.gd import bifurcation, compile_update, orbit_period, run
+from lecturelib.linear_nets import (
+    closest_psd,
+    corollary1_bound,
+    corollary2_radius,
+    theorem1_bound,
+    theorem2_step,
+    theorem3_step,
+)
 from lecturelib.plots import cobweb, cobweb_path
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
     "bifurcation",
+    "closest_psd",
     "cobweb",
     "cobweb_path",
     "compile_update",
+    "corollary1_bound",
+    "corollary2_radius",
     "descent_step_bound",
     "gradient",
     "hessian",
@@ -24,4 +40,7 @@ __all__ = [
     "orbit_period",
     "run",
     "taylor_polynomial",
+    "theorem1_bound",
+    "theorem2_step",
+    "theorem3_step",
 ]
