@@ -9,6 +9,8 @@ One module per concept:
 - :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
 - :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
+- :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
+  and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
   (``python -m lecturelib.homework export OUTDIR``); import it as a whole (``import lecturelib.homework as hw``).
 """
@@ -23,10 +25,22 @@ from lecturelib.linear_nets import (
     theorem3_step,
 )
 from lecturelib.plots import cobweb, cobweb_path
+from lecturelib.relu_nets import (
+    TwoLayerReLU,
+    classify_tail,
+    predict,
+    sweep,
+    theorem4_bound,
+    theorem4_lhs,
+    train,
+    train_trajectory,
+)
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
+    "TwoLayerReLU",
     "bifurcation",
+    "classify_tail",
     "closest_psd",
     "cobweb",
     "cobweb_path",
@@ -38,9 +52,15 @@ __all__ = [
     "hessian",
     "max_stable_step",
     "orbit_period",
+    "predict",
     "run",
+    "sweep",
     "taylor_polynomial",
     "theorem1_bound",
     "theorem2_step",
     "theorem3_step",
+    "theorem4_bound",
+    "theorem4_lhs",
+    "train",
+    "train_trajectory",
 ]
