@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 STATUSES = ("correct", "incorrect", "unanswered")
-UNANSWERED_MESSAGE = "not answered yet: replace the `...` placeholder with your answer."
+UNANSWERED_MESSAGE = "replace the `...` placeholder with your answer and run the cell again."
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -102,6 +102,9 @@ class CheckResult:
 
     def __repr__(self) -> str:
         return f"CheckResult(status={self.status!r}, message={self.message!r})"
+
+    def __str__(self) -> str:
+        return f"{self._headline()}: {self.message}"
 
     def _headline(self) -> str:
         return {"correct": "✔ Correct", "incorrect": "✘ Not yet", "unanswered": "… Not answered yet"}[self.status]
@@ -946,8 +949,13 @@ def split_notebook(cells: Sequence[_Cell] | Any) -> tuple[list[_Cell], list[_Cel
                 body = _body(lines[index + 1:end])
                 if name == "exercise":
                     exercise_number += 1
-                    title = f"**Exercise {exercise_number}" + (f" ({match['argument']})" if match["argument"] else "")
-                    converted = [title + ".**", "", *body]
+                    title = match["argument"]
+                    options = lines[index + 1:end]
+                    if any(option.startswith(":nonumber:") for option in options):
+                        heading = f"**Exercise {title}.**" if title else "**Exercise.**"
+                    else:
+                        heading = f"**Exercise {exercise_number}" + (f" ({title})" if title else "") + ".**"
+                    converted = [heading, "", *body]
                     s_lines += converted
                     i_lines += converted
                 elif name == "solution":
