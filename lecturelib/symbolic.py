@@ -154,8 +154,8 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     variables : sympy.Symbol or sequence of sympy.Symbol
         Its variables.
     point : number, sequence, or dict
-        The expansion point :math:`a`: a number for one variable, a sequence with one value per variable, or a
-        ``{Symbol: value}`` dict. Values may be symbolic.
+        The expansion point :math:`a`: a number for one variable, a sequence (or 1-D numpy array) with one value per
+        variable, or a ``{Symbol: value}`` dict. Values may be symbolic.
     order : int
         The degree :math:`k \ge 0`.
 
