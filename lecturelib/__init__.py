@@ -3,14 +3,31 @@
 One module per concept:
 
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
+- :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
+- :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
+  descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
 """
 
+from lecturelib.linear_nets import (
+    closest_psd,
+    corollary1_bound,
+    corollary2_radius,
+    theorem1_bound,
+    theorem2_step,
+    theorem3_step,
+)
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
+    "closest_psd",
+    "corollary1_bound",
+    "corollary2_radius",
     "descent_step_bound",
     "gradient",
     "hessian",
     "max_stable_step",
     "taylor_polynomial",
+    "theorem1_bound",
+    "theorem2_step",
+    "theorem3_step",
 ]
