@@ -15,6 +15,7 @@ from lecturelib.curvature import (
     top_hessian_eigenvalue,
     track_sharpness,
 )
+from lecturelib import linear_nets
 from lecturelib.mlp import TanhMLP
 
 TOL = 1e-6
@@ -149,6 +150,65 @@ def test_scalar_deep_net_at_optimum(depth, logs, lam):
     others = np.array([np.prod(np.delete(w, i)) for i in range(depth)])
     exact = float(np.sum(others**2))
     assert top_hessian_eigenvalue(scalar_net_gradient(lam), w, tol=TOL) == pytest.approx(exact, rel=10 * TOL)
+
+
+def flat_linear_net_gradient(R: np.ndarray, shapes: list[tuple[int, int]]):
+    """The gradient of ½‖R − W_L⋯W_1‖²_F over the flat vector of all layer entries (linear_nets' layout)."""
+    sizes = [a * b for a, b in shapes]
+    cuts = np.cumsum(sizes)[:-1]
+
+    def layers(theta):
+        return [part.reshape(shape) for part, shape in zip(np.split(theta, cuts), shapes)]
+
+    def grad(theta):
+        return np.concatenate([g.ravel() for g in linear_nets.gradient(R, layers(theta))])
+
+    return grad, layers
+
+
+@settings(max_examples=40, deadline=None)
+@given(depth=st.integers(2, 5), logs=st.lists(st.floats(-1.0, 1.0), min_size=5, max_size=5), lam=st.floats(0.2, 4.0))
+def test_scalar_net_sharpness_is_two_over_theorem1_bound(depth, logs, lam):
+    """Scalar layers at a global optimum: 2 / λ_max equals the paper's Theorem 1 bound exactly."""
+    w = np.exp(np.asarray(logs[:depth]))
+    w[-1] = lam / np.prod(w[:-1])
+    grad, layers = flat_linear_net_gradient(np.array([[lam]]), [(1, 1)] * depth)
+    top = top_hessian_eigenvalue(grad, w, tol=TOL)
+    assert 2 / top == pytest.approx(linear_nets.theorem1_bound(layers(w)), rel=10 * TOL)
+
+
+@settings(max_examples=25, deadline=None)
+@given(depth=st.integers(2, 4), n=st.integers(2, 3), seed=st.integers(0, 2**20))
+def test_matrix_net_at_global_optimum(depth, n, seed):
+    """Matrix layers at a global optimum: the estimate matches the exact Hessian, and 2/λ_max ≤ Theorem 1's bound."""
+    rng = np.random.default_rng(seed)
+    R = rng.standard_normal((n, n))
+    layers = [np.eye(n) + 0.4 * rng.standard_normal((n, n)) for _ in range(depth - 1)]
+    inner = linear_nets.product(layers)
+    if np.linalg.cond(inner) > 1e3:
+        return  # a nearly singular product: the last layer R·inner⁻¹ would be huge
+    layers.append(R @ np.linalg.inv(inner))  # W_L ⋯ W_1 = R: a global optimum
+    grad, _ = flat_linear_net_gradient(R, [(n, n)] * depth)
+    theta = np.concatenate([w.ravel() for w in layers])
+    exact = np.linalg.eigvalsh(linear_nets.hessian(R, layers))[-1]
+    top = top_hessian_eigenvalue(grad, theta, tol=TOL)
+    assert top == pytest.approx(exact, rel=1e-5)
+    assert 2 / top <= linear_nets.theorem1_bound(layers) * (1 + 1e-5)
+
+
+@settings(max_examples=20, deadline=None)
+@given(depth=st.integers(1, 4), seed=st.integers(0, 2**20))
+def test_matrix_net_anywhere_against_exact_hessian(depth, seed):
+    """Away from optima the Hessian is indefinite; the estimate is still its largest eigenvalue."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 2)] + [(3, 3)] * (depth - 1)
+    layers = [rng.standard_normal(s) for s in shapes]
+    R = 3 * rng.standard_normal((3, 2))
+    grad, _ = flat_linear_net_gradient(R, shapes)
+    theta = np.concatenate([w.ravel() for w in layers])
+    eigenvalues = np.linalg.eigvalsh(linear_nets.hessian(R, layers))
+    top = top_hessian_eigenvalue(grad, theta, tol=TOL)
+    assert abs(top - eigenvalues[-1]) <= 1e-5 * np.max(np.abs(eigenvalues))
 
 
 # -- track_sharpness -------------------------------------------------------------------------------------------
