@@ -27,9 +27,10 @@ of dimension :math:`m`; its largest eigenvalue (Ritz value) :math:`\\vartheta` a
 below, much faster than power iteration, and never confuses a large negative eigenvalue with the largest one (power
 iteration finds the eigenvalue of largest *magnitude*). The iteration stops when the residual of the top Ritz pair,
 :math:`\\beta_m |s_m|`, is at most ``tol`` times the spectral scale :math:`\\max |\\vartheta_i|` of :math:`T_m`.
-Since a symmetric matrix has an eigenvalue within the residual of every Ritz value, and the Ritz value cannot exceed
-:math:`\\lambda_{\\max}`, the returned value is within ``tol`` of :math:`\\lambda_{\\max}` relative to
-:math:`\\|H\\|_2` (tested on random quadratics with negative and nearly equal top eigenvalues), up to the error of the
+A symmetric matrix has an eigenvalue within the residual of every Ritz value, and the Ritz value cannot exceed
+:math:`\\lambda_{\\max}`; so the returned value is within ``tol`` :math:`\\|H\\|_2` of an eigenvalue, and from a random
+start it is :math:`\\lambda_{\\max}` except in the rare event that the start is nearly orthogonal to the top
+eigenvector (tested on random quadratics with negative and nearly equal top eigenvalues), up to the error of the
 finite differences. If the Krylov space becomes invariant (at the latest after :math:`n` steps for :math:`n`
 parameters) the value is exact up to rounding.
 """

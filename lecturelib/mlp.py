@@ -10,8 +10,8 @@ The network with layer widths :math:`(n_0, n_1, \\dots, n_K)` maps an input :mat
     a_0 = x, \\qquad a_k = \\tanh(W_k a_{k-1} + b_k) \\ (k < K), \\qquad f(x) = W_K a_{K-1} + b_K,
 
 with :math:`W_k \\in \\mathbb{R}^{n_k \\times n_{k-1}}` and :math:`b_k \\in \\mathbb{R}^{n_k}` (tanh hidden layers,
-a linear output layer). The loss on data :math:`X \\in \\mathbb{R}^{N \\times n_0}`, :math:`Y \\in \\mathbb{R}^{N \\times
-n_K}` is the mean squared error with the factor one half,
+a linear output layer). The loss on data :math:`X \\in \\mathbb{R}^{N \\times n_0}`,
+:math:`Y \\in \\mathbb{R}^{N \\times n_K}` is the mean squared error with the factor one half,
 
 .. math::
 
