@@ -2,12 +2,22 @@
 
 One module per concept:
 
-- :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
+- :mod:`lecturelib.curvature`: the sharpness (largest Hessian eigenvalue) from gradients alone, and gradient descent
+  that tracks it.
 - :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
 - :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
+- :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
+- :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
 """
 
+from lecturelib.curvature import (
+    ConvergenceWarning,
+    SharpnessRun,
+    hessian_vector_product,
+    top_hessian_eigenvalue,
+    track_sharpness,
+)
 from lecturelib.linear_nets import (
     closest_psd,
     corollary1_bound,
@@ -16,18 +26,25 @@ from lecturelib.linear_nets import (
     theorem2_step,
     theorem3_step,
 )
+from lecturelib.mlp import TanhMLP
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
+    "ConvergenceWarning",
+    "SharpnessRun",
+    "TanhMLP",
     "closest_psd",
     "corollary1_bound",
     "corollary2_radius",
     "descent_step_bound",
     "gradient",
     "hessian",
+    "hessian_vector_product",
     "max_stable_step",
     "taylor_polynomial",
     "theorem1_bound",
     "theorem2_step",
     "theorem3_step",
+    "top_hessian_eigenvalue",
+    "track_sharpness",
 ]
