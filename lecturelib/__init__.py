@@ -11,10 +11,20 @@ One module per concept:
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
 - :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
   and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
+- :mod:`lecturelib.curvature`: the sharpness (largest Hessian eigenvalue) from gradients alone, and gradient descent
+  that tracks it.
+- :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
 - :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
   (``python -m lecturelib.homework export OUTDIR``); import it as a whole (``import lecturelib.homework as hw``).
 """
 
+from lecturelib.curvature import (
+    ConvergenceWarning,
+    SharpnessRun,
+    hessian_vector_product,
+    top_hessian_eigenvalue,
+    track_sharpness,
+)
 from lecturelib.gd import bifurcation, compile_update, orbit_period, run
 from lecturelib.linear_nets import (
     closest_psd,
@@ -24,6 +34,7 @@ from lecturelib.linear_nets import (
     theorem2_step,
     theorem3_step,
 )
+from lecturelib.mlp import TanhMLP
 from lecturelib.plots import cobweb, cobweb_path
 from lecturelib.relu_nets import (
     TwoLayerReLU,
@@ -38,6 +49,9 @@ from lecturelib.relu_nets import (
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
+    "ConvergenceWarning",
+    "SharpnessRun",
+    "TanhMLP",
     "TwoLayerReLU",
     "bifurcation",
     "classify_tail",
@@ -50,6 +64,7 @@ __all__ = [
     "descent_step_bound",
     "gradient",
     "hessian",
+    "hessian_vector_product",
     "max_stable_step",
     "orbit_period",
     "predict",
@@ -61,6 +76,8 @@ __all__ = [
     "theorem3_step",
     "theorem4_bound",
     "theorem4_lhs",
+    "top_hessian_eigenvalue",
+    "track_sharpness",
     "train",
     "train_trajectory",
 ]

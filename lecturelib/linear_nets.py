@@ -177,7 +177,6 @@ def _prefixes(layers: list[np.ndarray]) -> list[np.ndarray]:
 
 def _suffixes(layers: list[np.ndarray]) -> list[np.ndarray]:
     """S[k] = W_L ... W_{k+1} (0-based: S[k] is the product of layers k+1..L-1), S[L] = I, for k = 0..L."""
-    L = len(layers)
     out = [np.eye(layers[-1].shape[0])]
     for w in reversed(layers):
         out.append(out[-1] @ w)

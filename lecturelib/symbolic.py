@@ -10,9 +10,10 @@ other free symbol of the expression is a parameter and stays symbolic in the res
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from numbers import Number
+from numbers import Integral, Number
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 __all__ = [
@@ -32,7 +33,7 @@ def _as_expr(expr: Any) -> sp.Expr:
         result = sp.sympify(expr, strict=True)
     except (sp.SympifyError, TypeError) as err:
         raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}") from err
-    if not isinstance(result, sp.Expr):
+    if not isinstance(result, sp.Expr) or isinstance(result, (sp.MatrixBase, sp.MatrixExpr)):
         raise TypeError(f"expr must be a scalar sympy expression, got {type(result).__name__}")
     return result
 
@@ -70,6 +71,10 @@ def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, s
         if n != 1:
             raise ValueError(f"point must be a sequence of {n} values (one per variable), got a single number")
         values = [point]
+    elif isinstance(point, np.ndarray) and point.ndim == 1:
+        values = point.tolist()
+        if len(values) != n:
+            raise ValueError(f"point must have {n} values (one per variable), got {len(values)}")
     elif isinstance(point, (Sequence, sp.MatrixBase)) and not isinstance(point, (str, bytes)):
         values = list(point)
         if len(values) != n:
@@ -149,8 +154,8 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     variables : sympy.Symbol or sequence of sympy.Symbol
         Its variables.
     point : number, sequence, or dict
-        The expansion point :math:`a`: a number for one variable, a sequence with one value per variable, or a
-        ``{Symbol: value}`` dict. Values may be symbolic.
+        The expansion point :math:`a`: a number for one variable, a sequence (or 1-D numpy array) with one value per
+        variable, or a ``{Symbol: value}`` dict. Values may be symbolic.
     order : int
         The degree :math:`k \ge 0`.
 
@@ -164,7 +169,7 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     f = _as_expr(expr)
     xs = _as_variables(variables)
     at = _as_point(xs, point)
-    if isinstance(order, bool) or not isinstance(order, (int, sp.Integer)):
+    if isinstance(order, bool) or not isinstance(order, (Integral, sp.Integer)):
         raise TypeError(f"order must be a non-negative integer, got {order!r} of type {type(order).__name__}")
     if order < 0:
         raise ValueError(f"order must be a non-negative integer, got {order}")
@@ -232,7 +237,8 @@ def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
     Returns
     -------
     sympy.Expr
-        :math:`2 / \lambda_{\max}(\nabla^2 f(x^*))`, or ``sympy.oo`` when :math:`\lambda_{\max} \le 0`. In one variable
+        :math:`2 / \lambda_{\max}(\nabla^2 f(x^*))`, or ``sympy.oo`` when :math:`\lambda_{\max} \le 0`. For a rational
+        Hessian the eigenvalue is exact (radicals, or a ``CRootOf`` of the characteristic polynomial). In one variable
         with a parameter-dependent :math:`f''`, a ``Piecewise`` of the two cases.
 
     Raises
@@ -244,10 +250,17 @@ def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
     """
     xs = _as_variables(variables)
     _, h = _gradient_and_hessian_at(expr, xs, point)
+    if all(entry.is_Rational for entry in h):
+        # Exact and robust: the largest real root of the characteristic polynomial (a symmetric matrix has only real
+        # eigenvalues). Eigenvalues from ``eigenvals`` of a 3x3 matrix come as nested complex radicals whose sign
+        # sympy cannot decide; a real root object can be compared exactly.
+        lam = sp.Dummy("lambda")
+        top = sp.real_roots(h.charpoly(lam))[-1]
+        return sp.simplify(2 / top) if top > 0 else sp.oo
     eigenvalues = [sp.simplify(e) for e in h.eigenvals(multiple=True)]
     if all(e.is_number for e in eigenvalues):
         top = max(eigenvalues, key=lambda e: sp.re(sp.N(e, 50)))
-        return sp.simplify(2 / top) if bool(top > 0) else sp.oo
+        return sp.simplify(2 / top) if sp.re(sp.N(top, 50)) > 0 else sp.oo
     if len(eigenvalues) == 1:
         (top,) = eigenvalues
         return sp.Piecewise((2 / top, top > 0), (sp.oo, True))
