@@ -160,20 +160,22 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
     kmax = _check_count(max_period, "max_period", 1)
     T = traj.shape[0]
-    result = np.full(traj.shape[1:], -1, dtype=int)
-    last = traj[-1]
-    diverged = ~np.isfinite(last)
+    flat = traj.reshape(T, -1)
+    result = np.full(flat.shape[1], -1, dtype=int)
+    diverged = ~np.isfinite(flat[-1])
     result[diverged] = 0
-    undecided = ~diverged
+    undecided = np.flatnonzero(~diverged)
     with np.errstate(all="ignore"):
         for k in range(1, kmax + 1):
-            if 2 * k > T or not undecided.any():
+            if 2 * k > T or undecided.size == 0:
                 break
-            recent, earlier = traj[T - k :], traj[T - 2 * k : T - k]
+            window = flat[T - 2 * k :, undecided]  # only the columns still undecided are compared
+            recent, earlier = window[k:], window[:k]
             close = np.abs(recent - earlier) <= tol * np.maximum(1.0, np.abs(recent))
-            found = undecided & np.all(close, axis=0)
-            result[found] = k
-            undecided &= ~found
+            found = np.all(close, axis=0)
+            result[undecided[found]] = k
+            undecided = undecided[~found]
+    result = result.reshape(traj.shape[1:])
     return result
 
 
