@@ -45,6 +45,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "loss",
+    "move_cosine",
     "predict",
     "random_net",
     "sweep",
@@ -737,6 +738,25 @@ def classify_tail(
     return LONGER
 
 
+def move_cosine(tail: np.ndarray) -> float:
+    """Mean cosine between consecutive moves, :math:`\\langle \\theta_{k+1} - \\theta_k, \\theta_k - \\theta_{k-1}
+    \\rangle / (\\lVert\\cdot\\rVert \\lVert\\cdot\\rVert)`, averaged over the rows of ``tail``.
+
+    Close to :math:`-1` when the iterates jump back and forth (an oscillation, possibly with a drifting centre), close
+    to :math:`+1` when they creep in one direction; NaN if the iterates do not move or the tail is not finite.
+
+    Introduced in chapter 7.
+    """
+    tail = np.asarray(tail, dtype=float)
+    if tail.ndim != 2 or tail.shape[0] < 3:
+        raise ValueError(f"tail must have shape (K, P) with K >= 3 consecutive iterates, got {tail.shape}")
+    d = np.diff(tail, axis=0)
+    norms = np.linalg.norm(d, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(d[1:] * d[:-1], axis=1) / (norms[1:] * norms[:-1])
+    return float(np.mean(cos)) if np.all(np.isfinite(cos)) else float("nan")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Sweeps over step sizes and seeds
 # ----------------------------------------------------------------------------------------------------------------
@@ -758,6 +778,8 @@ class SweepResult:
         The loss at the last iterate (NaN if diverged).
     amplitude : numpy.ndarray
         The largest single move :math:`\\max_k \\lVert \\theta_{k+1} - \\theta_k \\rVert` over the recorded tail.
+    cosine : numpy.ndarray
+        :func:`move_cosine` of the recorded tail (NaN if diverged): near -1 for runs that oscillate.
     theta : numpy.ndarray
         Shape ``(len(steps), len(seeds), P)``: the last iterate of each run (NaN if diverged).
     """
@@ -768,6 +790,7 @@ class SweepResult:
     lhs: np.ndarray
     final_loss: np.ndarray
     amplitude: np.ndarray
+    cosine: np.ndarray
     theta: np.ndarray
 
     def count(self, label: str) -> int:
@@ -817,6 +840,7 @@ def sweep(
     lhs = np.full(shape, np.nan)
     final_loss = np.full(shape, np.nan)
     amplitude = np.full(shape, np.nan)
+    cosine = np.full(shape, np.nan)
     theta = None
     for b_, seed in enumerate(seeds):
         net0, _, X, Y = problem(int(seed))
@@ -829,5 +853,6 @@ def sweep(
                 lhs[a_, b_] = theorem4_lhs(run.net, X)
                 final_loss[a_, b_] = run.losses[-1]
                 amplitude[a_, b_] = np.max(np.linalg.norm(np.diff(run.tail, axis=0), axis=1))
+                cosine[a_, b_] = move_cosine(run.tail)
                 theta[a_, b_] = run.net.theta
-    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude, theta)
+    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude, cosine, theta)

@@ -19,6 +19,7 @@ from lecturelib.relu_nets import (
     hessian,
     jacobian,
     loss,
+    move_cosine,
     predict,
     random_net,
     sweep,
@@ -219,6 +220,12 @@ def test_classifier_true_period_two():
     assert classify_tail(tail + 1e-6 * _k * _v) == PERIOD_2
     # ... but not one that drifts fast
     assert classify_tail(tail + 1e-2 * _k * _v) != PERIOD_2
+
+
+def test_move_cosine_tells_oscillation_from_creeping():
+    assert move_cosine(_centre + 0.3 * (-1.0) ** _k * _u + 1e-2 * _k * _v) < -0.9  # oscillating, centre drifting
+    assert move_cosine(_centre + 1e-4 * _k * _v) == pytest.approx(1.0)
+    assert np.isnan(move_cosine(np.tile(_centre, (K, 1))))
 
 
 def test_classifier_period_four():
