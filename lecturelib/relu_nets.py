@@ -27,7 +27,6 @@ import numba
 import numpy as np
 
 __all__ = [
-    "CONVERGED",
     "DIVERGED",
     "DIVERGENCE_LOSS",
     "DRIFTING",
@@ -63,8 +62,6 @@ DRIFTING = "still drifting"
 DIVERGED = "diverged"
 #: The classes :func:`classify_tail` can return, in the order figures list them.
 RUN_CLASSES = (FIXED_POINT, PERIOD_2, PERIOD_4, LONGER, DRIFTING, DIVERGED)
-#: Alias used by chapter 7: a run "converged" when its iterates reached a fixed point.
-CONVERGED = FIXED_POINT
 #: A run whose loss exceeds this value (or becomes non-finite) is stopped and counted as diverged.
 DIVERGENCE_LOSS = 1e100
 
