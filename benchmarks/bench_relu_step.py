@@ -7,7 +7,8 @@ Compares, in one run and on the same data, microseconds per step of
 - a straightforward vectorized NumPy step with the hand-written gradient (for reference);
 - ``lecturelib.relu_nets.train`` (the fused numba loop the chapter uses).
 
-Each figure is the median over repeats of (time of a block of steps) / (steps in the block).
+Each figure is the median over repeats of (time of a block of steps) / (steps in the block); the repeats of the
+three methods are interleaved, so a change in the machine's load affects them alike.
 
 PyTorch is a benchmark-only dependency and is NOT in requirements.txt. On the course machine install the CPU wheel
 with ``pip install torch==2.13.0``; when torch is not importable the script says so and skips that comparison.
@@ -29,21 +30,11 @@ REPEATS = 7
 STEPS_PER_BLOCK = {"torch": 300, "numpy": 500, "lecturelib": 4000}
 
 
-def _median_us(run_block, n_steps: int) -> float:
-    run_block(5)  # warm-up (and, for lecturelib, compilation)
-    times = []
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        run_block(n_steps)
-        times.append((time.perf_counter() - t0) / n_steps * 1e6)
-    return statistics.median(times)
+def _block_lecturelib(net, X, Y):
+    return lambda k: train(net, X, Y, STEP, k)
 
 
-def bench_lecturelib(net, X, Y) -> float:
-    return _median_us(lambda k: train(net, X, Y, STEP, k), STEPS_PER_BLOCK["lecturelib"])
-
-
-def bench_numpy(net, X, Y) -> float:
+def _block_numpy(net, X, Y):
     W0, V0, b = net.W.copy(), net.V.copy(), net.b
 
     def block(k: int) -> None:
@@ -57,10 +48,10 @@ def bench_numpy(net, X, Y) -> float:
             W -= STEP * gW
             V -= STEP * gV
 
-    return _median_us(block, STEPS_PER_BLOCK["numpy"])
+    return block
 
 
-def bench_torch(net, X, Y) -> float:
+def _block_torch(net, X, Y):
     import torch
 
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
@@ -76,7 +67,21 @@ def bench_torch(net, X, Y) -> float:
             loss.backward()
             opt.step()
 
-    return _median_us(block, STEPS_PER_BLOCK["torch"])
+    return block
+
+
+def measure(blocks: dict) -> dict:
+    """Median microseconds per step of each block; the repeats are interleaved so every method sees the same load."""
+    for block in blocks.values():
+        block(5)  # warm-up (and, for lecturelib, compilation)
+    times = {name: [] for name in blocks}
+    for _ in range(REPEATS):
+        for name, block in blocks.items():
+            k = STEPS_PER_BLOCK[name]
+            t0 = time.perf_counter()
+            block(k)
+            times[name].append((time.perf_counter() - t0) / k * 1e6)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def check_same_step(net, X, Y) -> float:
@@ -98,8 +103,7 @@ def check_same_step(net, X, Y) -> float:
 def main() -> None:
     net, _, X, Y = figure2_problem(0)
     print(f"One GD step, N = {X.shape[0]}, n = m = 1, r = {net.r}, float64, full batch; median of {REPEATS} repeats")
-    ours = bench_lecturelib(net, X, Y)
-    numpy_us = bench_numpy(net, X, Y)
+    blocks = {"lecturelib": _block_lecturelib(net, X, Y), "numpy": _block_numpy(net, X, Y)}
     try:
         import torch
     except ImportError:
@@ -107,7 +111,11 @@ def main() -> None:
         print("torch is not installed: skipping the PyTorch baseline (benchmark-only dependency, not in")
         print("requirements.txt; install the CPU wheel with `pip install torch==2.13.0`)")
     if torch is not None:
-        torch_us = bench_torch(net, X, Y)
+        blocks["torch"] = _block_torch(net, X, Y)
+    us = measure(blocks)
+    ours, numpy_us = us["lecturelib"], us["numpy"]
+    if torch is not None:
+        torch_us = us["torch"]
         print(f"torch {torch.__version__} autograd + SGD: {torch_us:8.1f} us/step")
     print(f"numpy (vectorized)           : {numpy_us:8.1f} us/step")
     print(f"lecturelib.relu_nets.train   : {ours:8.1f} us/step")

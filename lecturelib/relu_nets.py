@@ -27,7 +27,6 @@ import numba
 import numpy as np
 
 __all__ = [
-    "CONVERGED",
     "DIVERGED",
     "DIVERGENCE_LOSS",
     "DRIFTING",
@@ -45,6 +44,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "loss",
+    "move_cosine",
     "predict",
     "random_net",
     "sweep",
@@ -62,8 +62,6 @@ DRIFTING = "still drifting"
 DIVERGED = "diverged"
 #: The classes :func:`classify_tail` can return, in the order figures list them.
 RUN_CLASSES = (FIXED_POINT, PERIOD_2, PERIOD_4, LONGER, DRIFTING, DIVERGED)
-#: Alias used by chapter 7: a run "converged" when its iterates reached a fixed point.
-CONVERGED = FIXED_POINT
 #: A run whose loss exceeds this value (or becomes non-finite) is stopped and counted as diverged.
 DIVERGENCE_LOSS = 1e100
 
@@ -417,10 +415,11 @@ def theorem4_lhs(net: TwoLayerReLU, X: np.ndarray) -> float:
 
 
 @numba.njit(cache=False, fastmath=False)
-def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, divergence_loss):  # pragma: no cover - compiled
+def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, moves, divergence_loss):  # pragma: no cover - compiled
     """Run ``n_steps`` of GD in place on W, V. Returns the number of steps taken (< n_steps if diverged).
 
-    ``losses[k]`` receives L(theta_k) for k < n_steps taken; ``tail`` (K, P) receives the last K iterates
+    ``losses[k]`` receives L(theta_k) and ``moves[k]`` receives |theta_{k+1} - theta_k| for the steps taken (either
+    array may have length 0 to skip it); ``tail`` (K, P) receives the last K iterates
     theta_{n_steps-K+1}, ..., theta_{n_steps} (rows of iterates that were never reached stay NaN).
     """
     N, n = X.shape
@@ -462,6 +461,15 @@ def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, divergence_loss):  # 
             losses[k] = total
         if not (total <= divergence_loss):  # also catches NaN
             return k
+        if moves.shape[0] > 0:
+            g2 = 0.0
+            for l in range(m):
+                for j in range(r):
+                    g2 += gW[l, j] * gW[l, j]
+            for j in range(r):
+                for q in range(n):
+                    g2 += gV[j, q] * gV[j, q]
+            moves[k] = step * np.sqrt(g2)
         for l in range(m):
             for j in range(r):
                 W[l, j] -= step * gW[l, j]
@@ -483,7 +491,7 @@ def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, divergence_loss):  # 
 
 
 @numba.njit(cache=False, fastmath=False)
-def _gd_kernel_scalar(w, v, b, x, y, step, n_steps, tail, losses, divergence_loss):  # pragma: no cover - compiled
+def _gd_kernel_scalar(w, v, b, x, y, step, n_steps, tail, losses, moves, divergence_loss):  # pragma: no cover - compiled
     """The same loop as :func:`_gd_kernel` specialised to m = n = 1 (w, v, b of length r; x, y of length N)."""
     N = x.shape[0]
     r = w.shape[0]
@@ -512,6 +520,11 @@ def _gd_kernel_scalar(w, v, b, x, y, step, n_steps, tail, losses, divergence_los
             losses[k] = total
         if not (total <= divergence_loss):  # also catches NaN
             return k
+        if moves.shape[0] > 0:
+            g2 = 0.0
+            for j in range(r):
+                g2 += gw[j] * gw[j] + gv[j] * gv[j]
+            moves[k] = step * np.sqrt(g2)
         for j in range(r):
             w[j] -= step * gw[j]
             v[j] -= step * gv[j]
@@ -528,14 +541,15 @@ def _run(net, X, Y, step, n_steps, record_last, record_losses):
     V = np.array(net.V, dtype=np.float64, order="C")
     tail = np.full((record_last, W.size + V.size), np.nan)
     losses = np.full(n_steps if record_losses else 0, np.nan)
+    moves = np.full(n_steps if record_losses else 0, np.nan)
     if net.m == 1 and net.n == 1:
         # the paper's setting: a loop without the inner loops of length one is about twice as fast
         w, v = W.reshape(-1), V.reshape(-1)  # views: the kernel updates W and V in place
         taken = _gd_kernel_scalar(w, v, net.b, X[:, 0].copy(), Y[:, 0].copy(), step, n_steps, tail, losses,
-                                  DIVERGENCE_LOSS)
+                                  moves, DIVERGENCE_LOSS)
     else:
-        taken = _gd_kernel(W, V, net.b, X, Y, step, n_steps, tail, losses, DIVERGENCE_LOSS)
-    return W, V, tail, losses, int(taken)
+        taken = _gd_kernel(W, V, net.b, X, Y, step, n_steps, tail, losses, moves, DIVERGENCE_LOSS)
+    return W, V, tail, losses, moves, int(taken)
 
 
 def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps: int) -> TwoLayerReLU:
@@ -574,7 +588,7 @@ def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps:
     Y = _check_Y(net, X, Y)
     step = _check_step(step)
     n_steps = _check_count(n_steps, "n_steps", 0)
-    W, V, _, _, taken = _run(net, X, Y, step, n_steps, 0, False)
+    W, V, _, _, _, taken = _run(net, X, Y, step, n_steps, 0, False)
     if taken < n_steps:
         raise FloatingPointError(
             f"gradient descent diverged at iteration {taken} with step {step}: the loss exceeded "
@@ -593,6 +607,9 @@ class Trajectory:
         The final network (None if the run diverged).
     losses : numpy.ndarray
         ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (NaN after a divergence).
+    moves : numpy.ndarray
+        ``moves[k]`` is :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`, for
+        k = 0, ..., n_steps - 1 (NaN after a divergence).
     tail : numpy.ndarray
         The last ``record_last`` iterates :math:`\\theta_{n-K+1}, \\dots, \\theta_n` as rows (NaN if diverged).
     diverged : bool
@@ -605,6 +622,7 @@ class Trajectory:
 
     net: TwoLayerReLU | None
     losses: np.ndarray
+    moves: np.ndarray
     tail: np.ndarray
     diverged: bool
     step: float
@@ -635,7 +653,7 @@ def train_trajectory(
     step = _check_step(step)
     record_last = _check_count(record_last, "record_last", 9)
     n_steps = _check_count(n_steps, "n_steps", record_last)
-    W, V, tail, losses, taken = _run(net, X, Y, step, n_steps, record_last, True)
+    W, V, tail, losses, moves, taken = _run(net, X, Y, step, n_steps, record_last, True)
     diverged = taken < n_steps
     if diverged:
         final = None
@@ -644,7 +662,7 @@ def train_trajectory(
     else:
         final = TwoLayerReLU(W, V, net.b)
         losses = np.append(losses, loss(final, X, Y))
-    return Trajectory(final, losses, tail, diverged, step, classify_tail(tail))
+    return Trajectory(final, losses, moves, tail, diverged, step, classify_tail(tail))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -717,6 +735,25 @@ def classify_tail(
     return LONGER
 
 
+def move_cosine(tail: np.ndarray) -> float:
+    """Mean cosine between consecutive moves, :math:`\\langle \\theta_{k+1} - \\theta_k, \\theta_k - \\theta_{k-1}
+    \\rangle / (\\lVert\\cdot\\rVert \\lVert\\cdot\\rVert)`, averaged over the rows of ``tail``.
+
+    Close to :math:`-1` when the iterates jump back and forth (an oscillation, possibly with a drifting centre), close
+    to :math:`+1` when they creep in one direction; NaN if the iterates do not move or the tail is not finite.
+
+    Introduced in chapter 7.
+    """
+    tail = np.asarray(tail, dtype=float)
+    if tail.ndim != 2 or tail.shape[0] < 3:
+        raise ValueError(f"tail must have shape (K, P) with K >= 3 consecutive iterates, got {tail.shape}")
+    d = np.diff(tail, axis=0)
+    norms = np.linalg.norm(d, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.sum(d[1:] * d[:-1], axis=1) / (norms[1:] * norms[:-1])
+    return float(np.mean(cos)) if np.all(np.isfinite(cos)) else float("nan")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Sweeps over step sizes and seeds
 # ----------------------------------------------------------------------------------------------------------------
@@ -738,6 +775,10 @@ class SweepResult:
         The loss at the last iterate (NaN if diverged).
     amplitude : numpy.ndarray
         The largest single move :math:`\\max_k \\lVert \\theta_{k+1} - \\theta_k \\rVert` over the recorded tail.
+    cosine : numpy.ndarray
+        :func:`move_cosine` of the recorded tail (NaN if diverged): near -1 for runs that oscillate.
+    theta : numpy.ndarray
+        Shape ``(len(steps), len(seeds), P)``: the last iterate of each run (NaN if diverged).
     """
 
     steps: np.ndarray
@@ -746,6 +787,8 @@ class SweepResult:
     lhs: np.ndarray
     final_loss: np.ndarray
     amplitude: np.ndarray
+    cosine: np.ndarray
+    theta: np.ndarray
 
     def count(self, label: str) -> int:
         """How many runs have class ``label``."""
@@ -794,8 +837,12 @@ def sweep(
     lhs = np.full(shape, np.nan)
     final_loss = np.full(shape, np.nan)
     amplitude = np.full(shape, np.nan)
+    cosine = np.full(shape, np.nan)
+    theta = None
     for b_, seed in enumerate(seeds):
         net0, _, X, Y = problem(int(seed))
+        if theta is None:
+            theta = np.full(shape + net0.theta.shape, np.nan)
         for a_, step in enumerate(steps):
             run = train_trajectory(net0, X, Y, float(step), n_steps, record_last=record_last)
             labels[a_, b_] = run.label
@@ -803,4 +850,6 @@ def sweep(
                 lhs[a_, b_] = theorem4_lhs(run.net, X)
                 final_loss[a_, b_] = run.losses[-1]
                 amplitude[a_, b_] = np.max(np.linalg.norm(np.diff(run.tail, axis=0), axis=1))
-    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude)
+                cosine[a_, b_] = move_cosine(run.tail)
+                theta[a_, b_] = run.net.theta
+    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude, cosine, theta)

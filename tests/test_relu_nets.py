@@ -19,6 +19,7 @@ from lecturelib.relu_nets import (
     hessian,
     jacobian,
     loss,
+    move_cosine,
     predict,
     random_net,
     sweep,
@@ -129,6 +130,14 @@ def test_trajectory_records_losses_and_the_last_iterates():
     assert run.losses[-1] == pytest.approx(loss(run.net, X, Y), rel=1e-12)
     np.testing.assert_allclose(run.tail[-1], run.net.theta, rtol=0, atol=0)
     np.testing.assert_allclose(run.tail[-2], train(net, X, Y, 1e-3, 49).theta, rtol=1e-13)
+    assert run.moves.shape == (50,)
+    assert run.moves[-1] == pytest.approx(np.linalg.norm(run.tail[-1] - run.tail[-2]), rel=1e-10)
+    gW, gV = gradients(net, X, Y)
+    assert run.moves[0] == pytest.approx(1e-3 * np.sqrt(np.sum(gW**2) + np.sum(gV**2)), rel=1e-12)
+    net2, X2, Y2 = _problem(5, 2, 3, 4, 20)  # the general (not m = n = 1) loop records the same quantities
+    run2 = train_trajectory(net2, X2, Y2, 1e-3, 30, record_last=10)
+    assert run2.moves[-1] == pytest.approx(np.linalg.norm(run2.tail[-1] - run2.tail[-2]), rel=1e-10)
+    assert run2.losses[-1] == pytest.approx(loss(run2.net, X2, Y2), rel=1e-12)
 
 
 def test_sum_loss_step_equals_half_loss_step_at_twice_the_step():
@@ -213,6 +222,12 @@ def test_classifier_true_period_two():
     assert classify_tail(tail + 1e-2 * _k * _v) != PERIOD_2
 
 
+def test_move_cosine_tells_oscillation_from_creeping():
+    assert move_cosine(_centre + 0.3 * (-1.0) ** _k * _u + 1e-2 * _k * _v) < -0.9  # oscillating, centre drifting
+    assert move_cosine(_centre + 1e-4 * _k * _v) == pytest.approx(1.0)
+    assert np.isnan(move_cosine(np.tile(_centre, (K, 1))))
+
+
 def test_classifier_period_four():
     phase = np.array([0.0, 1.0, 0.3, -0.8])[np.arange(K) % 4][:, None]
     assert classify_tail(_centre + phase * _u + (phase**2) * _v) == PERIOD_4
@@ -270,6 +285,9 @@ def test_sweep_shapes_and_labels():
     assert np.all(res.labels[1] == DIVERGED) and np.all(np.isnan(res.lhs[1]))
     assert np.all(res.labels[0] != DIVERGED) and np.all(np.isfinite(res.lhs[0]))
     assert res.count(DIVERGED) == 2
+    assert res.theta.shape == (2, 2, 8) and np.all(np.isnan(res.theta[1]))
+    net0, _, X, Y = _always_active_problem(1)
+    np.testing.assert_array_equal(res.theta[0, 1], train(net0, X, Y, 1e-4, 300).theta)
 
 
 # ---------------------------------------------------------------------------------------------------------------
