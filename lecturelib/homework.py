@@ -306,7 +306,9 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
     try:
         matrix = sp.Matrix(answer)
     except Exception as err:
-        raise _StudentError(f"the Hessian must be a sympy Matrix (or a nested list), got {type(answer).__name__}.") from err
+        raise _StudentError(
+            f"the Hessian must be a sympy Matrix (or a nested list), got {type(answer).__name__}."
+        ) from err
     n = len(xs)
     if matrix.shape != (n, n):
         return _incorrect("check_hessian", f"shape mismatch: a Hessian in {n} variables is {n}×{n}, yours is "
@@ -734,7 +736,10 @@ def check_convergent_step(answer: Any, R: Any, depth: int, init: Any = "identity
     from lecturelib import linear_nets
 
     name = "check_convergent_step"
-    delta = float(_to_sympy(answer, "your step")) if not isinstance(answer, (float, int, np.floating)) else float(answer)
+    try:
+        delta = float(_to_sympy(answer, "your step"))
+    except TypeError as err:
+        raise _StudentError("your step must be a number (it still contains symbols).") from err
     if not (delta > 0 and math.isfinite(delta)):
         return _incorrect(name, "a step size is a positive, finite number.")
 
@@ -819,7 +824,7 @@ def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
         "fixed point": "the parameters still move by much more than roundoff at every step.",
         "period 2": "θ_(k+2) does not return to θ_k.",
         "period 4": "θ_(k+4) does not return to θ_k, or the orbit is shorter.",
-        "other": "look again at ‖θ_(k+1) − θ_k‖, ‖θ_(k+2) − θ_k‖ and ‖θ_(k+4) − θ_k‖ over the tail.",
+        "other": "look again at ‖θ_(k+1) − θ_k‖, ‖θ_(k+2) − θ_k‖ and ‖θ_(k+4) − θ_k‖.",
         "diverged": "every iterate in the tail is finite.",
     }
     return _incorrect(name, f"not {label}: {hints[label]}")

@@ -322,7 +322,8 @@ def solution_blocks(text: str) -> tuple[list[str], str]:
             index += 1
             continue
         fence = opening[1]
-        close = next(i for i in range(index + 1, len(lines)) if re.fullmatch(re.escape(fence[0]) + "{%d,}\\s*" % len(fence), lines[i]))
+        closing = re.compile(re.escape(fence[0]) + "{%d,}\\s*" % len(fence))
+        close = next(i for i in range(index + 1, len(lines)) if closing.fullmatch(lines[i]))
         if opening[2] == "solution":
             solutions.append("\n".join(lines[index + 1:close]))
             index = close + 1
@@ -426,3 +427,50 @@ def test_no_solution_text_anywhere_in_the_student_site(built_site):
         assert tokens(exercise[1]) in page
         downloads = list((student_site / "_downloads").rglob(f"{stem}.ipynb"))
         assert downloads, f"{stem}: no student notebook offered for download"
+
+
+def test_export_finds_the_sets_from_any_folder(tmp_path):
+    """Without --source and outside the repository, the sets are found next to the installed package."""
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli("export", str(out), "hw2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "student" / "hw2_stability.ipynb").is_file()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Checks of set 3 (networks)
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_network_checks():
+    from lecturelib import linear_nets, relu_nets
+
+    w = sp.symbols("w1:4", real=True)
+    right = 2 / (w[1] ** 2 * w[2] ** 2 + w[0] ** 2 * w[2] ** 2 + w[0] ** 2 * w[1] ** 2)
+    assert hw.check_scalar_theorem1(right, w).status == "correct"
+    assert "factor of 2" in hw.check_scalar_theorem1(right / 2, w).message
+    assert "upside down" in hw.check_scalar_theorem1(1 / right, w).message
+    assert hw.check_theorem1_function(linear_nets.theorem1_bound).status == "correct"
+    assert "factor of 2" in hw.check_theorem1_function(lambda ws: 2 * linear_nets.theorem1_bound(ws)).message
+    assert hw.check_theorem4_lhs_function(relu_nets.theorem4_lhs).status == "correct"
+    assert "square" in hw.check_theorem4_lhs_function(lambda n, X: relu_nets.theorem4_lhs(n, X) ** 2).message
+    R = np.diag([2.5, 0.5])
+    bound = linear_nets.corollary1_bound(R, 4)
+    assert hw.check_convergent_step(0.999 * bound, R, 4).status == "correct"
+    assert "too small" in hw.check_convergent_step(linear_nets.theorem2_step(R, 4), R, 4).message
+    assert "too large" in hw.check_convergent_step(1.2 * bound, R, 4).message
+
+
+def test_run_diagnosis_check():
+    t = np.arange(20)[:, None]
+    period2 = np.hstack([np.where(t % 2 == 0, 1.0, -1.0), np.ones_like(t, dtype=float)])
+    assert hw.check_run_diagnosis("period 2", period2).status == "correct"
+    assert hw.check_run_diagnosis("fixed point", period2).status == "incorrect"
+    period4 = np.hstack([np.array([0.0, 1.0, 0.0, -1.0])[t % 4], np.zeros_like(t, dtype=float)])
+    assert hw.check_run_diagnosis("period 4", period4).status == "correct"
+    assert hw.check_run_diagnosis("period 2", period4).status == "incorrect"
+    still = np.ones((20, 3))
+    assert hw.check_run_diagnosis("fixed point", still).status == "correct"
+    assert hw.check_run_diagnosis("chaos", still).status == "incorrect"
+    assert hw.check_run_diagnosis(..., still).status == "unanswered"
