@@ -888,6 +888,51 @@ def _body(lines: list[str]) -> list[str]:
     return lines[index:]
 
 
+_ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<target>[^`]*)`")
+_LABELLED_HEADING = re.compile(r"^\((?P<label>[\w:.-]+)\)=\s*\n#+\s+(?P<title>.+)$", re.M)
+_LABELLED_DIRECTIVE = re.compile(
+    r"^(?:`{3,}|:{3,})\{(?:prf:)?(?P<kind>[\w-]+)\}\s*(?P<title>.*)\n(?::[\w-]+:.*\n)*?:label:\s*(?P<label>\S+)", re.M
+)
+
+
+def _label_titles(book: Path) -> dict[str, str]:
+    """``{label: readable title}`` for the labelled headings and directives of every ``.md`` file under ``book``."""
+    titles: dict[str, str] = {}
+    for path in sorted(book.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        for match in _LABELLED_HEADING.finditer(text):
+            titles[match["label"]] = f"“{_plain_roles(match['title'].strip(), {})}”"
+        for match in _LABELLED_DIRECTIVE.finditer(text):
+            title = _plain_roles(match["title"].strip(), {})
+            kind = match["kind"].replace("-", " ")
+            if not title:
+                titles[match["label"]] = kind
+            elif title.lower().startswith(kind):
+                titles[match["label"]] = title
+            else:
+                titles[match["label"]] = f"{kind} “{title}”"
+    return titles
+
+
+def _plain_roles(text: str, titles: dict[str, str]) -> str:
+    """Replace MyST roles, which Jupyter does not render, by plain Markdown (cross-references by their titles)."""
+
+    def replace(match: re.Match) -> str:
+        role, target = match["role"], match["target"]
+        explicit = re.fullmatch(r"(?P<text>.+?)\s*<(?P<label>[^>]+)>", target)
+        if explicit:
+            return explicit["text"]
+        if role in ("ref", "prf:ref", "numref", "doc", "eq"):
+            return titles.get(target, target)
+        if role == "cite":
+            return "[" + target + "]"
+        if role == "math":
+            return f"${target}$"
+        return f"`{target}`"
+
+    return _ROLE.sub(replace, text)
+
+
 @dataclass
 class _Cell:
     kind: str  # "markdown" or "code"
@@ -895,14 +940,17 @@ class _Cell:
     metadata: dict
 
 
-def split_notebook(cells: Sequence[_Cell] | Any) -> tuple[list[_Cell], list[_Cell], list[str]]:
+def split_notebook(
+    cells: Sequence[_Cell] | Any, titles: dict[str, str] | None = None
+) -> tuple[list[_Cell], list[_Cell], list[str]]:
     """Split a homework set into student cells, instructor cells and the text of its solutions.
 
     ``cells`` is a notebook (``nbformat.NotebookNode``) or a list of cells. In the student version every
     ``{solution}`` directive, and everything from a ``{solution-start}`` to its ``{solution-end}`` (Markdown and code
     cells alike), is replaced by one placeholder Markdown cell. In both versions the ``{exercise}`` and
-    ``{solution}`` directives are turned into plain Markdown that Jupyter renders. The third value lists the
-    solutions' texts, one string per solution (Markdown and code, as in the source).
+    ``{solution}`` directives are turned into plain Markdown that Jupyter renders, and MyST roles into plain text
+    (a cross-reference becomes the title ``titles`` gives its label). The third value lists the solutions' texts,
+    one string per solution (Markdown and code, as in the source).
 
     Introduced in the homework sets.
     """
@@ -915,7 +963,7 @@ def split_notebook(cells: Sequence[_Cell] | Any) -> tuple[list[_Cell], list[_Cel
     exercise_number = 0
 
     def emit(target: list[_Cell], kind: str, lines: list[str], metadata: dict) -> None:
-        text = "\n".join(lines).strip("\n")
+        text = _plain_roles("\n".join(lines).strip("\n"), titles or {})
         if text.strip():
             target.append(_Cell(kind, text, metadata))
 
@@ -1086,6 +1134,8 @@ def export(outdir: Path | str, names: Sequence[str] = (), source: Path | str | N
     chosen = _select(find_sets(source), names)
     if not chosen:
         raise FileNotFoundError(f"no homework sets (hw*.md) in {Path(source) if source else default_source()}")
+    folder = Path(source) if source is not None else default_source()
+    titles = _label_titles(folder.parent)  # the book the sets refer to (its chapters, theorems, ...)
     staging = Path(tempfile.mkdtemp(prefix=".homework-export-", dir=target))
     written: dict[str, list[Path]] = {edition: [] for edition in editions}
     try:
@@ -1093,7 +1143,7 @@ def export(outdir: Path | str, names: Sequence[str] = (), source: Path | str | N
             source_notebook = jupytext.read(path)
             kernelspec = dict(source_notebook.metadata.get("kernelspec") or
                               {"name": "python3", "display_name": "Python 3", "language": "python"})
-            student, instructor, _ = split_notebook(source_notebook)
+            student, instructor, _ = split_notebook(source_notebook, titles)
             for edition, cells in (("student", student), ("instructor", instructor)):
                 if edition not in editions:
                     continue

@@ -474,3 +474,14 @@ def test_run_diagnosis_check():
     assert hw.check_run_diagnosis("fixed point", still).status == "correct"
     assert hw.check_run_diagnosis("chaos", still).status == "incorrect"
     assert hw.check_run_diagnosis(..., still).status == "unanswered"
+
+
+def test_exported_markdown_has_no_myst_roles(exported):
+    """Jupyter does not render MyST roles: cross-references become titles, citations plain text."""
+    for path in sorted((exported / "student").glob("*.ipynb")) + sorted((exported / "instructor").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                assert not re.search(r"\{[\w:-]+\}`", cell.source), f"{path.name}: {cell.source[:200]}"
+                assert not re.search(r"^\([\w:.-]+\)=", cell.source, re.M), f"{path.name}: a MyST label line"
+                assert "{exercise}" not in cell.source and "{solution" not in cell.source
