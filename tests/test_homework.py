@@ -27,6 +27,8 @@ import nbformat
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lecturelib.homework as hw
 
@@ -91,6 +93,24 @@ def test_hessian_check_compares_with_sympy_and_names_the_mistake():
     # The message never shows the expected entries.
     for entry in true:
         assert str(entry) not in result.message
+
+
+@settings(max_examples=15, deadline=None)
+@given(coefficients=st.lists(st.integers(-4, 4), min_size=5, max_size=5), i=st.integers(0, 1), j=st.integers(0, 1))
+def test_hessian_check_for_every_polynomial(coefficients, i, j):
+    """For every polynomial: sympy's Hessian is "correct"; a flipped or doubled entry is named, never shown."""
+    a, b, c, d, e = coefficients
+    f = a * x**3 + b * x**2 * y + c * x * y**2 + d * y**3 + e * sp.cos(x - y)
+    true = sp.hessian(f, (x, y))
+    assert hw.check_hessian(true, f, (x, y)).status == "correct"
+    if true[i, j] == 0:
+        return
+    for wrong, message in ((-true[i, j], "wrong sign"), (2 * true[i, j], "factor of 2")):
+        changed = true.copy()
+        changed[i, j] = changed[j, i] = wrong
+        result = hw.check_hessian(changed, f, (x, y))
+        assert result.status == "incorrect" and message in result.message
+        assert str(true[i, j]) not in result.message
 
 
 def test_step_bound_and_taylor_checks():
