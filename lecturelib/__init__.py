@@ -9,6 +9,9 @@ One module per concept:
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
 - :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
+- :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
+  starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
+- :mod:`lecturelib.plots`: cobweb diagrams of one-dimensional maps.
 """
 
 from lecturelib.curvature import (
@@ -18,6 +21,8 @@ from lecturelib.curvature import (
     top_hessian_eigenvalue,
     track_sharpness,
 )
+from lecturelib.explorable import StepExplorer, step_explorer
+from lecturelib.gd import bifurcation, compile_update, orbit_period, run
 from lecturelib.linear_nets import (
     closest_psd,
     corollary1_bound,
@@ -27,13 +32,19 @@ from lecturelib.linear_nets import (
     theorem3_step,
 )
 from lecturelib.mlp import TanhMLP
+from lecturelib.plots import cobweb, cobweb_path
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
     "ConvergenceWarning",
     "SharpnessRun",
+    "StepExplorer",
     "TanhMLP",
+    "bifurcation",
     "closest_psd",
+    "cobweb",
+    "cobweb_path",
+    "compile_update",
     "corollary1_bound",
     "corollary2_radius",
     "descent_step_bound",
@@ -41,6 +52,9 @@ __all__ = [
     "hessian",
     "hessian_vector_product",
     "max_stable_step",
+    "orbit_period",
+    "run",
+    "step_explorer",
     "taylor_polynomial",
     "theorem1_bound",
     "theorem2_step",
