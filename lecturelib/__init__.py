@@ -8,6 +8,8 @@ One module per concept:
 - :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
 - :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
+- :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
+  and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
 - :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
   starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
@@ -33,6 +35,7 @@ from lecturelib.linear_nets import (
 )
 from lecturelib.mlp import TanhMLP
 from lecturelib.plots import cobweb, cobweb_path
+from lecturelib.relu_nets import TwoLayerReLU, classify_tail, theorem4_bound, theorem4_lhs
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
@@ -40,7 +43,9 @@ __all__ = [
     "SharpnessRun",
     "StepExplorer",
     "TanhMLP",
+    "TwoLayerReLU",
     "bifurcation",
+    "classify_tail",
     "closest_psd",
     "cobweb",
     "cobweb_path",
@@ -59,6 +64,8 @@ __all__ = [
     "theorem1_bound",
     "theorem2_step",
     "theorem3_step",
+    "theorem4_bound",
+    "theorem4_lhs",
     "top_hessian_eigenvalue",
     "track_sharpness",
 ]
