@@ -3,7 +3,8 @@
 Compares, in one run and on the same data, microseconds per step of
 
 - PyTorch written the way a user would: autograd on the loss 1/2 sum (f(x) - y)^2 and ``torch.optim.SGD``,
-  float64, full batch (the baseline of issue 5; target: lecturelib at most 1/5 of it);
+  float64, full batch (the baseline of issue 5; target: lecturelib at most 1/5 of it), with torch's default number
+  of threads and with one thread; the target is checked against the faster of the two;
 - a straightforward vectorized NumPy step with the hand-written gradient (for reference);
 - ``lecturelib.relu_nets.train`` (the fused numba loop the chapter uses).
 
@@ -27,7 +28,7 @@ from lecturelib.relu_nets import figure2_problem, train
 
 STEP = 2e-4
 REPEATS = 7
-STEPS_PER_BLOCK = {"torch": 300, "numpy": 500, "lecturelib": 4000}
+STEPS_PER_BLOCK = {"torch": 300, "torch1": 300, "numpy": 500, "lecturelib": 4000}
 
 
 def _block_lecturelib(net, X, Y):
@@ -51,13 +52,15 @@ def _block_numpy(net, X, Y):
     return block
 
 
-def _block_torch(net, X, Y):
+def _block_torch(net, X, Y, threads: int | None = None):
     import torch
 
     Xt, Yt = torch.tensor(X), torch.tensor(Y)
     bt = torch.tensor(net.b)
+    default_threads = torch.get_num_threads()
 
     def block(k: int) -> None:
+        torch.set_num_threads(threads or default_threads)
         W = torch.nn.Parameter(torch.tensor(net.W))
         V = torch.nn.Parameter(torch.tensor(net.V))
         opt = torch.optim.SGD([W, V], lr=STEP)
@@ -66,6 +69,7 @@ def _block_torch(net, X, Y):
             loss = 0.5 * ((torch.relu(Xt @ V.T - bt) @ W.T - Yt) ** 2).sum()
             loss.backward()
             opt.step()
+        torch.set_num_threads(default_threads)
 
     return block
 
@@ -112,18 +116,22 @@ def main() -> None:
         print("requirements.txt; install the CPU wheel with `pip install torch==2.13.0`)")
     if torch is not None:
         blocks["torch"] = _block_torch(net, X, Y)
+        blocks["torch1"] = _block_torch(net, X, Y, threads=1)
     us = measure(blocks)
     ours, numpy_us = us["lecturelib"], us["numpy"]
     if torch is not None:
-        torch_us = us["torch"]
-        print(f"torch {torch.__version__} autograd + SGD: {torch_us:8.1f} us/step")
+        # On a loaded machine torch's default thread pool can be many times slower than one thread on this tiny
+        # problem; the target is checked against the faster of the two, the conservative choice.
+        torch_us = min(us["torch"], us["torch1"])
+        print(f"torch {torch.__version__} autograd + SGD, default threads ({torch.get_num_threads()}): {us['torch']:8.1f} us/step")
+        print(f"torch {torch.__version__} autograd + SGD, 1 thread: {us['torch1']:8.1f} us/step")
     print(f"numpy (vectorized)           : {numpy_us:8.1f} us/step")
     print(f"lecturelib.relu_nets.train   : {ours:8.1f} us/step")
     print(f"ratio lecturelib / numpy     : {ours / numpy_us:8.3f}")
     if torch is not None:
         diff = check_same_step(net, X, Y)
         ratio = ours / torch_us
-        print(f"ratio lecturelib / torch     : {ratio:8.3f}  (target <= 0.200: {'met' if ratio <= 0.2 else 'NOT met'})")
+        print(f"ratio lecturelib / faster torch: {ratio:6.3f}  (target <= 0.200: {'met' if ratio <= 0.2 else 'NOT met'})")
         print(f"max |lecturelib - torch| after 50 steps: {diff:.1e}")
 
 

@@ -2,18 +2,18 @@
 
 One module per concept:
 
+- :mod:`lecturelib.curvature`: the sharpness (largest Hessian eigenvalue) from gradients alone, and gradient descent
+  that tracks it.
+- :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
+- :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
+  descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
+- :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
+- :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
+  and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
 - :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
   starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
 - :mod:`lecturelib.plots`: cobweb diagrams of one-dimensional maps.
-- :mod:`lecturelib.explorable`: step-size sliders, live in Jupyter and animated on the static site.
-- :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
-  descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
-- :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
-  and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
-- :mod:`lecturelib.curvature`: the sharpness (largest Hessian eigenvalue) from gradients alone, and gradient descent
-  that tracks it.
-- :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
 - :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
   (``python -m lecturelib.homework export OUTDIR``); import it as a whole (``import lecturelib.homework as hw``).
 """
@@ -25,6 +25,7 @@ from lecturelib.curvature import (
     top_hessian_eigenvalue,
     track_sharpness,
 )
+from lecturelib.explorable import StepExplorer, step_explorer
 from lecturelib.gd import bifurcation, compile_update, orbit_period, run
 from lecturelib.linear_nets import (
     closest_psd,
@@ -36,21 +37,13 @@ from lecturelib.linear_nets import (
 )
 from lecturelib.mlp import TanhMLP
 from lecturelib.plots import cobweb, cobweb_path
-from lecturelib.relu_nets import (
-    TwoLayerReLU,
-    classify_tail,
-    predict,
-    sweep,
-    theorem4_bound,
-    theorem4_lhs,
-    train,
-    train_trajectory,
-)
+from lecturelib.relu_nets import TwoLayerReLU, classify_tail, theorem4_bound, theorem4_lhs
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
 __all__ = [
     "ConvergenceWarning",
     "SharpnessRun",
+    "StepExplorer",
     "TanhMLP",
     "TwoLayerReLU",
     "bifurcation",
@@ -67,9 +60,8 @@ __all__ = [
     "hessian_vector_product",
     "max_stable_step",
     "orbit_period",
-    "predict",
     "run",
-    "sweep",
+    "step_explorer",
     "taylor_polynomial",
     "theorem1_bound",
     "theorem2_step",
@@ -78,6 +70,4 @@ __all__ = [
     "theorem4_lhs",
     "top_hessian_eigenvalue",
     "track_sharpness",
-    "train",
-    "train_trajectory",
 ]

@@ -86,7 +86,8 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
     Parameters
     ----------
     grad : callable
-        :math:`f'`, applied elementwise to a float array (it must return an array of the same shape).
+        :math:`f'`, applied elementwise to a float array (it must return an array of the same shape). It never sees
+        NaN: diverged entries are replaced by 0 before the call and set back to NaN after it.
     x0 : float or array_like
         Starting points :math:`x_0`.
     step : float or array_like

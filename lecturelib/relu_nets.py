@@ -90,7 +90,7 @@ def _float_array(value: object, name: str, ndim: int) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TwoLayerReLU:
     """The network :math:`\\hat f(x) = W\\, g(Vx - b)`, :math:`g` = ReLU, with a fixed bias :math:`b`.
 
@@ -597,7 +597,7 @@ def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps:
     return TwoLayerReLU(W, V, net.b)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Trajectory:
     """The result of :func:`train_trajectory`.
 
@@ -759,7 +759,7 @@ def move_cosine(tail: np.ndarray) -> float:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SweepResult:
     """The result of :func:`sweep`; every array has shape ``(len(steps), len(seeds))``.
 
