@@ -12,6 +12,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def build_site(out: Path, edition: str) -> Path:
+    """Build one edition of the website from clean into ``out``; return its ``html`` folder."""
+    result = subprocess.run(
+        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "COURSE_EDITION": edition},
+    )
+    assert result.returncode == 0, f"the {edition} build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    return out / "_build" / "html"
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """The ``html`` folder of the student edition, built from clean with warnings as errors.
@@ -23,12 +36,13 @@ def built_site(tmp_path_factory) -> Path:
     given = os.environ.get("SITE_HTML")
     if given:
         return Path(given)
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, f"the book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return out / "_build" / "html"
+    return build_site(tmp_path_factory.mktemp("site"), "student")
+
+
+@pytest.fixture(scope="session")
+def instructor_site(tmp_path_factory) -> Path:
+    """The ``html`` folder of the instructor edition (the README's command), built from clean."""
+    given = os.environ.get("INSTRUCTOR_SITE_HTML")
+    if given:
+        return Path(given)
+    return build_site(tmp_path_factory.mktemp("instructor"), "instructor")

@@ -449,6 +449,20 @@ def test_no_solution_text_anywhere_in_the_student_site(built_site):
         assert downloads, f"{stem}: no student notebook offered for download"
 
 
+@pytest.mark.site
+def test_instructor_site_holds_every_solution_in_a_collapsed_dropdown(instructor_site):
+    """The positive control of the leak test: the same detector finds every solution line in the instructor edition."""
+    text = site_text(instructor_site)
+    for stem, lines in solution_lines(BOOK_SOURCES).items():
+        missing = [line for line in lines if line not in text]
+        assert not missing, f"{stem}: solution text missing from the instructor site: {missing[:3]}"
+    for stem in (p.stem for p in SETS):
+        page = (instructor_site / "book" / "homework" / f"{stem}.html").read_text(encoding="utf-8")
+        n_exercises = len(re.findall(r"^`{3,}\{exercise\}", (SOURCE / f"{stem}.md").read_text(), re.M))
+        n_dropdowns = page.count('class="solution dropdown admonition"')
+        assert n_dropdowns >= n_exercises, f"{stem}: {n_dropdowns} solution dropdowns for {n_exercises} exercises"
+
+
 def test_export_finds_the_sets_from_any_folder(tmp_path):
     """Without --source and outside the repository, the sets are found next to the installed package."""
     out = tmp_path / "out"

@@ -9,6 +9,7 @@ The site comes from the ``built_site`` fixture in ``tests/conftest.py``: one bui
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -44,15 +45,23 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def server(built_site: Path) -> Iterator[str]:
-    """A local HTTP server for the built site; yields its base URL."""
-    handler = functools.partial(_Quiet, directory=str(built_site))
+@contextlib.contextmanager
+def _serve(directory: Path) -> Iterator[str]:
+    """A local HTTP server for a built site; yields its base URL."""
+    handler = functools.partial(_Quiet, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def server(built_site: Path) -> Iterator[str]:
+    with _serve(built_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -218,3 +227,20 @@ def test_explorable_sliders_change_the_figure(browser, server: str, built_site: 
     toc_chapters = (ROOT / "_toc.yml").read_text(encoding="utf-8")
     if "04_three_examples" in toc_chapters:
         assert moved >= 1, "chapter 4 promises a step-size explorable, but no slider was found"
+
+
+def test_instructor_solutions_start_collapsed_and_open_on_click(browser, instructor_site: Path):
+    page = instructor_site / "book" / "homework" / "hw1_taylor_descent.html"
+    with _serve(instructor_site) as url:
+        errors, outside, failed, tab, context = _visit(browser, url, instructor_site, page)
+        try:
+            solutions = tab.locator(".solution.dropdown")
+            assert solutions.count() >= 4
+            first = solutions.first
+            body = first.locator(":scope > :not(.admonition-title)").first
+            assert not body.is_visible(), "a solution is visible before the reader asks for it"
+            first.locator("button.toggle-button").first.click()
+            body.wait_for(state="visible", timeout=5000)
+        finally:
+            context.close()
+    assert not errors and not outside and not failed, f"{errors} {outside} {failed}"
