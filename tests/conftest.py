@@ -8,8 +8,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# In CI the property-based tests draw the same examples every run (a failure there is reproducible, never a fluke
+# of the draw); locally they explore new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def build_site(out: Path, edition: str) -> Path:
