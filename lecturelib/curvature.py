@@ -26,7 +26,10 @@ These products drive the Lanczos iteration with full reorthogonalization, starte
 of dimension :math:`m`; its largest eigenvalue (Ritz value) :math:`\\vartheta` approaches :math:`\\lambda_{\\max}` from
 below, much faster than power iteration, and never confuses a large negative eigenvalue with the largest one (power
 iteration finds the eigenvalue of largest *magnitude*). The iteration stops when the residual of the top Ritz pair,
-:math:`\\beta_m |s_m|`, is at most ``tol`` times the spectral scale :math:`\\max |\\vartheta_i|` of :math:`T_m`.
+:math:`\\beta_m |s_m|`, is at most ``tol`` times the spectral scale :math:`\\max |\\vartheta_i|` of :math:`T_m`
+and the top Ritz value has changed by at most as much in each of the last two steps. (The residual test alone can be
+met early by a Ritz value inside a cluster of eigenvalues just below :math:`\\lambda_{\\max}`, such as many zeros
+and one tiny positive eigenvalue; requiring the value to have settled removes that failure in practice.)
 A symmetric matrix has an eigenvalue within the residual of every Ritz value, and the Ritz value cannot exceed
 :math:`\\lambda_{\\max}`; so the returned value is within ``tol`` :math:`\\|H\\|_2` of an eigenvalue, and from a random
 start it is :math:`\\lambda_{\\max}` except in the rare event that the start is nearly orthogonal to the top
@@ -174,8 +177,10 @@ def top_hessian_eigenvalue(
     n_iter : int, default 100
         The largest number of Lanczos steps (Hessian-vector products, two gradient calls each); at least 1.
     tol : float, default 1e-6
-        Stop when the residual of the top Ritz pair is at most ``tol`` times the largest Ritz value in magnitude;
-        the result is then within about ``tol`` :math:`\\|H\\|_2` of :math:`\\lambda_{\\max}`. In ``(0, 1)``.
+        Stop when the residual of the top Ritz pair is at most ``tol`` times the largest Ritz value in magnitude and
+        the top Ritz value has moved by at most that much in each of the last two steps; the result is then within
+        ``tol`` :math:`\\|H\\|_2` of an eigenvalue, not above :math:`\\lambda_{\\max}`, and in practice
+        :math:`\\lambda_{\\max}` itself (see the module docstring). In ``(0, 1)``.
     seed : int, default 0
         Seed of the random starting vector (``numpy.random.default_rng(seed)``).
 
@@ -223,6 +228,8 @@ def top_hessian_eigenvalue(
     q = np.random.default_rng(seed).standard_normal(n)
     q /= np.linalg.norm(q)
     top = 0.0
+    previous = np.inf
+    settled_before = False
     converged = False
     for j in range(m_max):
         basis[j] = q
@@ -245,9 +252,15 @@ def top_hessian_eigenvalue(
         if beta <= 64.0 * _EPS * max(scale, np.finfo(np.float64).tiny) or j == n - 1:
             converged = True
             break
-        if residual <= tol * scale:
+        # A small residual alone can be met early by a Ritz value inside a cluster of eigenvalues just below
+        # lambda_max (it is then close to *an* eigenvalue, not the top one); require the top Ritz value to have
+        # settled as well, over two consecutive steps.
+        settled = abs(top - previous) <= tol * scale
+        if residual <= tol * scale and settled and settled_before:
             converged = True
             break
+        settled_before = settled
+        previous = top
         betas.append(beta)
         q = w / beta
     if not converged:

@@ -682,6 +682,30 @@ def check_scalar_theorem1(answer: Any, weights: Sequence[sp.Symbol]) -> CheckRes
     return _incorrect("check_scalar_theorem1", _describe(relation, "your bound"))
 
 
+def _theorem1_index_shifts(weights: Sequence[np.ndarray]) -> list[float]:
+    """Theorem 1's sum with the usual off-by-one slips (p_j for p_(j-1), or q_j for q_(j+1)), where defined."""
+    from lecturelib import linear_nets
+
+    U, _, Vt = np.linalg.svd(linear_nets.product(weights))
+    u, v = U[:, 0], Vt[0]
+    L = len(weights)
+    p = [v]
+    for W in weights:
+        p.append(W @ p[-1])                     # p[j] = W_j ... W_1 v
+    q = [u]
+    for W in reversed(weights):
+        q.append(q[-1] @ W)
+    q = q[::-1]                                 # q[j] = u^T W_L ... W_(j+1), i.e. q_(j+1) in the text
+    out = []
+    with np.errstate(all="ignore"):
+        for pick in ((lambda j: p[j + 1], lambda j: q[j + 1]),     # p_j q_(j+1)
+                     (lambda j: p[j], lambda j: q[j])):            # p_(j-1) q_j
+            total = sum(float(np.sum(pick[0](j) ** 2) * np.sum(pick[1](j) ** 2)) for j in range(L))
+            if total > 0:
+                out.append(2.0 / total)
+    return out
+
+
 @_guarded("check_theorem1_function")
 def check_theorem1_function(function: Any, *, n_cases: int = 6, seed: int = 0) -> CheckResult:
     r"""Check a student's implementation ``function(weights)`` of Theorem 1's bound for matrix layers.
@@ -717,6 +741,16 @@ def check_theorem1_function(function: Any, *, n_cases: int = 6, seed: int = 0) -
                 return _incorrect(name, f"case {case + 1} (depth {depth}): your bound {message}.")
         if value != 0 and math.isclose(1 / value, reference, rel_tol=1e-8):
             return _incorrect(name, f"case {case + 1} (depth {depth}): your bound is upside down.")
+        top = float(np.linalg.eigvalsh(linear_nets.hessian(linear_nets.product(weights), weights)).max())
+        if top > 0 and math.isclose(value, 2 / top, rel_tol=1e-6):
+            return _incorrect(name, f"case {case + 1} (depth {depth}): your value is 2/λ_max of the exact Hessian, not "
+                              "Theorem 1's bound, which comes from the lemma's lower bound on λ_max (built from p and "
+                              "q only).")
+        for shifted in _theorem1_index_shifts(weights):
+            if math.isclose(value, shifted, rel_tol=1e-8):
+                return _incorrect(name, f"case {case + 1} (depth {depth}): an index is off by one: term j of the sum "
+                                  "pairs the product of the layers before layer j with the product of the layers "
+                                  "after it.")
         return _incorrect(name, f"case {case + 1} of {n_cases} (a random network of depth {depth}, layer sizes "
                           f"{sizes}): your bound is not right. Are p₀ = v and q_(L+1) = uᵀ, with u, v the top "
                           "singular vectors of the product?")
@@ -768,16 +802,50 @@ def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 
     rng = np.random.default_rng(seed)
     for case in range(n_cases):
         m, n, r = (int(v) for v in rng.integers(1, 4, size=3))
+        if case == 0:
+            m, n = 3, 2  # the first network always has several outputs and inputs (norms, not absolute values)
         net = relu_nets.random_net(m, n, r, int(rng.integers(1 << 30)))
         X = rng.standard_normal((7, n))
-        value = float(_call_student(function, net, X.copy()))
-        hidden = np.maximum(X @ net.V.T - net.b, 0.0)
-        outputs = hidden @ net.W.T
-        reference = float(np.max(np.linalg.norm(X, axis=1) * np.linalg.norm(outputs, axis=1)))
+        raw = _call_student(function, net, X.copy())
+        if np.ndim(raw) != 0:
+            raise _StudentError(f"your function must return one number, got an array of shape {np.shape(raw)}: "
+                                "take the maximum over the samples.")
+        try:
+            value = float(raw)
+        except (TypeError, ValueError) as err:
+            raise _StudentError(f"your function must return a number, got {type(raw).__name__}.") from err
+        x_norm = np.linalg.norm(X, axis=1)
+
+        def out_norm(pre: np.ndarray, relu: bool = True) -> np.ndarray:
+            hidden = np.maximum(pre, 0.0) if relu else pre
+            return np.linalg.norm(hidden @ net.W.T, axis=1)
+
+        f_norm = out_norm(X @ net.V.T - net.b)
+        reference = float(np.max(x_norm * f_norm))
         if math.isclose(value, reference, rel_tol=1e-9, abs_tol=1e-12):
             continue
         if math.isclose(value, reference**2, rel_tol=1e-9) or math.isclose(value**2, reference, rel_tol=1e-9):
             return _incorrect(name, "off by a square: use norms, not squared norms (or the reverse).")
+        mistakes = (
+            (float(np.max(x_norm * out_norm(X @ net.V.T + net.b))), "the bias enters with the wrong sign."),
+            (float(np.max(x_norm * out_norm(X @ net.V.T))), "the bias is missing."),
+            (float(np.max(x_norm * out_norm(X @ net.V.T - net.b, relu=False))), "the ReLU is missing."),
+            (float(np.max(f_norm)), "the factor ‖x_i‖ is missing."),
+            (float(np.max(x_norm)), "the factor ‖f̂(x_i)‖ is missing."),
+            (float(np.max(x_norm) * np.max(f_norm)), "the two maxima are taken separately; the maximum is over "
+                                                     "samples of the product for the same sample."),
+            (float(np.sum(x_norm * f_norm)), "you summed over the samples instead of taking the maximum."),
+            (float(np.mean(x_norm * f_norm)), "you averaged over the samples instead of taking the maximum."),
+        )
+        for wrong, message in mistakes:
+            if math.isclose(value, wrong, rel_tol=1e-9, abs_tol=1e-12):
+                return _incorrect(name, f"case {case + 1} of {n_cases} ({m} outputs, {n} inputs): {message}")
+        if m > 1:
+            for k in range(m):
+                first = np.abs((np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T)[:, k])
+                if math.isclose(value, float(np.max(x_norm * first)), rel_tol=1e-9, abs_tol=1e-12):
+                    return _incorrect(name, f"case {case + 1} of {n_cases} ({m} outputs): you used one output; "
+                                      "‖f̂(x_i)‖ is the norm of the whole output vector.")
         return _incorrect(name, f"case {case + 1} of {n_cases} ({m} outputs, {n} inputs, {r} hidden units): not "
                           "right. Is the maximum over samples of the product of the two norms, with the bias "
                           "subtracted inside the ReLU?")
@@ -803,6 +871,8 @@ def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
         raise _StudentError(f"answer with one of {', '.join(map(repr, _RUN_LABELS))}.")
     label = answer.strip().lower().replace("-", " ")
     tail = np.asarray(tail, dtype=float)
+    if tail.ndim != 2 or tail.shape[0] < 6:
+        raise ValueError(f"tail must be a 2-d array of at least 6 iterates (rows), got shape {tail.shape}")
     if not np.all(np.isfinite(tail)):
         truth = "diverged"
     else:

@@ -277,8 +277,9 @@ def corollary1_bound(R: Any, depth: int) -> float:
 
     .. math:: \\delta \\le \\frac{2}{L\\,\\rho(R)^{2(L-1)/L}}
 
-    with :math:`\\rho(R)` the largest singular value of the target. Returns ``inf`` for :math:`L = 1` or
-    :math:`R = 0` (no bound from this corollary: ordinary least squares with step below 2 always converges).
+    with :math:`\\rho(R)` the largest singular value of the target. For :math:`L = 1` this is 2 whatever the target
+    (ordinary least squares on whitened data: the Hessian is the identity); for :math:`R = 0` and :math:`L \\ge 2`
+    it returns ``inf`` (the corollary gives no bound).
 
     Introduced in chapter 5.
     """

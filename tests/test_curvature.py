@@ -279,3 +279,13 @@ def test_track_sharpness_bad_arguments():
         track_sharpness(np.sum, identity_grad, np.ones(2), 0.1, 10, every=0)
     with pytest.raises(TypeError, match="n_steps"):
         track_sharpness(np.sum, identity_grad, np.ones(2), 0.1, 10.0)
+
+
+@pytest.mark.parametrize("eigenvalues, seed", [([0.0, 0.0001, 0.0, 0.0, -18.0], 15), ([0.0] * 29 + [1e-4], 3)])
+def test_a_cluster_just_below_the_top_eigenvalue_does_not_stop_lanczos_early(eigenvalues, seed):
+    """Many zeros and one tiny positive eigenvalue: a small residual alone stopped at a Ritz value inside the cluster."""
+    A = random_symmetric(eigenvalues, seed)
+    rng = np.random.default_rng(seed + 1)
+    theta = rng.standard_normal(A.shape[0])
+    estimate = top_hessian_eigenvalue(quadratic_gradient(A, rng.standard_normal(A.shape[0])), theta, tol=TOL)
+    assert abs(estimate - max(eigenvalues)) <= TOL * max(np.max(np.abs(eigenvalues)), 1e-300) + 1e-9

@@ -519,3 +519,82 @@ def test_exported_markdown_has_no_myst_roles(exported):
                 assert not re.search(r"\{[\w:-]+\}`", cell.source), f"{path.name}: {cell.source[:200]}"
                 assert not re.search(r"^\([\w:.-]+\)=", cell.source, re.M), f"{path.name}: a MyST label line"
                 assert "{exercise}" not in cell.source and "{solution" not in cell.source
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Set 3: every kind of wrong answer is named, never answered (review)
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _theorem4_reference(net, X):
+    outputs = np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T
+    return float(np.max(np.linalg.norm(X, axis=1) * np.linalg.norm(outputs, axis=1)))
+
+
+def _norms(net, X, pre, relu=True):
+    hidden = np.maximum(pre, 0.0) if relu else pre
+    return np.linalg.norm(X, axis=1), np.linalg.norm(hidden @ net.W.T, axis=1)
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T + n.b), axis=0).max(), "wrong sign"),
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T), axis=0).max(), "bias is missing"),
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b, relu=False), axis=0).max(), "ReLU is missing"),
+        (lambda n, X: _norms(n, X, X @ n.V.T - n.b)[1].max(), "‖x_i‖ is missing"),
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b), axis=0).sum(), "summed"),
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b), axis=0).mean(), "averaged"),
+        (lambda n, X: np.prod([v.max() for v in _norms(n, X, X @ n.V.T - n.b)]), "maxima are taken separately"),
+        (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b), axis=0), "one number"),
+        (lambda n, X: float(np.max(np.linalg.norm(X, axis=1)
+                                   * np.abs((np.maximum(X @ n.V.T - n.b, 0) @ n.W.T)[:, 0]))), "one output"),
+    ],
+)
+def test_theorem4_check_names_each_mistake_without_the_answer(wrong, words):
+    from lecturelib import relu_nets
+
+    assert hw.check_theorem4_lhs_function(_theorem4_reference).status == "correct"
+    result = hw.check_theorem4_lhs_function(wrong)
+    assert result.status == "incorrect" and words in result.message, result.message
+    net = relu_nets.random_net(3, 2, 2, 0)
+    assert f"{_theorem4_reference(net, np.ones((1, 2))):.3g}" not in result.message
+
+
+def _theorem1_shifted(weights, shift_p, shift_q):
+    product = weights[0]
+    for W in weights[1:]:
+        product = W @ product
+    U, _, Vt = np.linalg.svd(product)
+    p, q = [Vt[0]], [U[:, 0]]
+    for W in weights:
+        p.append(W @ p[-1])
+    for W in reversed(weights):
+        q.append(q[-1] @ W)
+    q = q[::-1]
+    return 2.0 / sum(np.sum(p[j + shift_p] ** 2) * np.sum(q[j + 1 + shift_q] ** 2) for j in range(len(weights)))
+
+
+def test_theorem1_check_names_the_exact_hessian_and_off_by_one_indices():
+    from lecturelib import linear_nets
+
+    def exact(weights):
+        return 2 / np.linalg.eigvalsh(linear_nets.hessian(linear_nets.product(weights), weights)).max()
+
+    assert hw.check_theorem1_function(lambda ws: _theorem1_shifted(ws, 0, 0)).status == "correct"
+    assert "exact Hessian" in hw.check_theorem1_function(exact).message
+    assert "off by one" in hw.check_theorem1_function(lambda ws: _theorem1_shifted(ws, 1, 0)).message
+    assert "off by one" in hw.check_theorem1_function(lambda ws: _theorem1_shifted(ws, 0, -1)).message
+    assert "not right" in hw.check_theorem1_function(lambda ws: 0.3).message
+
+
+def test_run_diagnosis_names_the_mistake_and_rejects_a_tail_too_short_to_decide():
+    t = np.arange(20)[:, None]
+    period2 = np.hstack([np.where(t % 2 == 0, 1.0, -1.0), np.ones_like(t, dtype=float)])
+    assert "orbit is shorter" in hw.check_run_diagnosis("period 4", period2).message
+    assert "does not return" in hw.check_run_diagnosis("period 2", np.cumsum(np.ones((20, 2)), axis=0)).message
+    assert "move" in hw.check_run_diagnosis("fixed point", period2).message
+    assert hw.check_run_diagnosis("Period-2", period2).status == "correct"
+    assert "answer with one of" in hw.check_run_diagnosis(2, period2).message
+    with pytest.raises(ValueError, match="tail"):
+        hw.check_run_diagnosis("period 2", period2[:3])
