@@ -378,7 +378,33 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
     if _relation(value, sp.expand(expected + lower)) == "equal":
         return _incorrect("check_taylor_term", f"this is the whole polynomial of degree {order}; give only the "
                           f"degree-{order} term.")
+    if relation == "different" and _mixed_terms_miscounted(value, expected, xs, point):
+        return _incorrect("check_taylor_term", "the pure powers are right but the mixed terms are not: count how "
+                          "many orderings (i, j, k) of the sum give the same mixed derivative.")
     return _incorrect("check_taylor_term", _describe(relation, "your term"))
+
+
+def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Symbol, ...], point: Any) -> bool:
+    """True when ``answer`` and ``expected`` agree on every pure power of one displacement but not on a mixed one.
+
+    Both are written as polynomials in the displacement :math:`h = x - a`; a term :math:`h_i^k` involves one
+    variable, a mixed term several. The typical slip is a mixed coefficient off by its multiplicity.
+    """
+    from lecturelib.symbolic import _as_point
+
+    try:
+        at = _as_point(xs, point)
+        hs = sp.symbols(f"h_0:{len(xs)}")
+        shift = {v: at[v] + h for v, h in zip(xs, hs)}
+        mine = sp.Poly(sp.expand(answer.subs(shift, simultaneous=True)), *hs)
+        true = sp.Poly(sp.expand(expected.subs(shift, simultaneous=True)), *hs)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    monomials = set(mine.monoms()) | set(true.monoms())
+    pure = [m for m in monomials if sum(1 for e in m if e) <= 1]
+    mixed = [m for m in monomials if sum(1 for e in m if e) > 1]
+    same = all(sp.simplify(mine.coeff_monomial(m) - true.coeff_monomial(m)) == 0 for m in pure)
+    return same and any(sp.simplify(mine.coeff_monomial(m) - true.coeff_monomial(m)) != 0 for m in mixed)
 
 
 @_guarded("check_taylor_term_function")
@@ -577,6 +603,12 @@ def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margi
     ratio = float(expected) / delta if expected != sp.oo else math.inf
     hint = " It looks off by a factor of 2." if (math.isclose(ratio, 2, rel_tol=1e-3)
                                                  or math.isclose(ratio, 0.5, rel_tol=1e-3)) else ""
+    if not hint and len(xs) > 1:
+        hessian_at = np.array(sp.hessian(f, xs).subs(dict(zip(xs, x_star))).evalf(), dtype=float)
+        curvatures = np.linalg.eigvalsh(hessian_at)
+        others = [lam for lam in curvatures[:-1] if lam > 0 and not math.isclose(lam, curvatures[-1], rel_tol=1e-9)]
+        if any(math.isclose(2 / lam, delta, rel_tol=1e-6) for lam in others):
+            hint = " It is 2/λ for an eigenvalue λ of the Hessian, but not for the one that binds."
     if not below:
         return _incorrect(name, f"too large: gradient descent started next to the minimum does not return to it at "
                           f"a step {margin:.0%} below your threshold.{hint}")
@@ -629,8 +661,9 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, n_starts
 
     ``answer`` must have shape ``(len(steps), n_starts, n_keep)`` with ``n_keep >= min_keep``. Every row must be a
     piece of a gradient-descent orbit at its step size (each kept iterate is one step :math:`x - \delta f'(x)` of
-    the previous one; diverged entries are NaN), and the row must have settled: ``n_keep`` more steps from its last
-    iterate come back to the set it already visited (to ``1e-3``) wherever the row has settled on a periodic orbit.
+    the previous one; diverged entries are NaN and stay NaN), and the rows must have settled: gradient descent
+    continued from a row's last iterate must end, wherever it ends on a periodic orbit, within ``1e-2`` (relative) of
+    that iterate (see :func:`_unsettled_rows`). A handful of slow rows next to a bifurcation are tolerated.
 
     Introduced in homework set 2.
     """
@@ -653,9 +686,45 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, n_starts
     if np.any(error[pair] > tol * (1 + np.abs(data[:, :, 1:][pair]))):
         return _incorrect(name, "some consecutive kept iterates are not one gradient step apart at their step "
                           "size: are the axes in the right order (steps, starts, kept iterates)?")
-    if np.any(finite[:, :, :-1] & ~finite[:, :, 1:]) or np.any(~finite[:, :, :-1] & finite[:, :, 1:]):
-        return _incorrect(name, "a row switches between NaN and numbers: once diverged, an entry should stay NaN.")
-    return _correct(name, "every row is a piece of a gradient-descent orbit at its step size.")
+    if np.any(~finite[:, :, :-1] & finite[:, :, 1:]):
+        return _incorrect(name, "a row switches from NaN back to numbers: once diverged, an entry should stay NaN.")
+    unsettled, periodic = _unsettled_rows(T, data, steps)
+    if unsettled > max(2, 0.002 * periodic):
+        return _incorrect(name, f"{unsettled} rows have not settled: gradient descent continued from their last kept "
+                          "iterate ends on an orbit far from what they show. Did you discard enough steps, keep the "
+                          "last iterates, and step against the gradient?")
+    return _correct(name, "every row is a piece of a gradient-descent orbit at its step size, after the transient.")
+
+
+def _unsettled_rows(T: Callable, data: np.ndarray, steps: np.ndarray, n_more: int = 600,
+                    tol: float = 1e-2) -> tuple[int, int]:
+    """Count rows whose continuation settles on a periodic orbit that their last kept iterate is not close to.
+
+    Each row's last kept iterate is iterated ``n_more`` further steps; where the continuation has then settled on an
+    orbit of period at most 32 (found by :func:`lecturelib.gd.orbit_period`), a row that had itself settled lies
+    within ``tol`` (relative) of that orbit. Rows still in their transient, or computed with the wrong map, do not.
+    Chaotic and diverging continuations are not judged. Returns (unsettled rows, rows judged).
+    """
+    from lecturelib.gd import orbit_period
+
+    last = data[:, :, -1]
+    delta = steps[:, None]
+    current = last.copy()
+    with np.errstate(all="ignore"):
+        for _ in range(n_more):
+            current = T(current, delta)
+            current = np.where(np.abs(current) <= 1e6, current, np.nan)
+        tail = [current]
+        for _ in range(63):
+            current = T(current, delta)
+            current = np.where(np.abs(current) <= 1e6, current, np.nan)
+            tail.append(current)
+    tail = np.array(tail)
+    judged = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & np.isfinite(last)
+    with np.errstate(all="ignore"):
+        distance = np.min(np.abs(tail - last[None]), axis=0)
+    unsettled = judged & ~(distance <= tol * (1 + np.abs(last)))
+    return int(unsettled.sum()), int(judged.sum())
 
 
 @_guarded("check_scalar_theorem1")

@@ -30,6 +30,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lecturelib
 import lecturelib.homework as hw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,6 +127,17 @@ def test_step_bound_and_taylor_checks():
     assert "factorial" in hw.check_taylor_term(6 * term, f, (x, y), (0, 0), 3).message
     assert "whole polynomial" in hw.check_taylor_term(1 + x + (x**2 - y**2) / 2 + term, f, (x, y), (0, 0), 3).message
     assert hw.check_taylor_term(term + x * y**2, f, (x, y), (0, 0), 3).status == "incorrect"
+    # Forgetting the multiplicity 3 of the mixed terms is named, without the coefficients.
+    miscounted = hw.check_taylor_term(x**3 / 6 + x**2 * y / 3 - x * y**2 / 6, f, (x, y), (0, 0), 3)
+    assert miscounted.status == "incorrect" and "mixed terms" in miscounted.message
+    assert "1/2" not in miscounted.message and "x**2*y" not in miscounted.message
+    # Around a point other than the origin the diagnosis works in the displacement h = (x - 1, y - 2).
+    g = sp.exp(x) * y**2 + x**3 * y
+    true = sp.expand(lecturelib.taylor_polynomial(g, (x, y), (1, 2), 3) - lecturelib.taylor_polynomial(g, (x, y), (1, 2), 2))
+    h1, h2 = x - 1, y - 2
+    wrong = true + sp.expand(h1**2 * h2)  # a mixed coefficient changed, the pure powers kept
+    assert "mixed terms" in hw.check_taylor_term(wrong, g, (x, y), (1, 2), 3).message
+    assert "mixed terms" not in hw.check_taylor_term(true + sp.expand(h1**3), g, (x, y), (1, 2), 3).message
 
 
 def test_taylor_function_check_uses_independent_reference():
@@ -180,7 +192,9 @@ def test_threshold_check_simulates_both_sides():
     assert "not exact" in hw.check_threshold(0.2505, double_well, x, 1).message
     bowl = x**2 + x * y + 2 * y**2  # Hessian eigenvalues 3 ± √2
     assert hw.check_threshold(2 / (3 + sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "correct"
-    assert hw.check_threshold(2 / (3 - sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "incorrect"
+    smallest = hw.check_threshold(2 / (3 - sp.sqrt(2)), bowl, (x, y), (0, 0))
+    assert smallest.status == "incorrect" and "not for the one that binds" in smallest.message
+    assert "sqrt" not in smallest.message and "0.45" not in smallest.message
 
 
 def _gd(f, delta):
@@ -218,6 +232,27 @@ def test_bifurcation_check_verifies_orbits():
     assert "shape" in hw.check_bifurcation(data.transpose(1, 0, 2), f, x, steps, starts.size).message
     shuffled = data[:, :, ::-1]
     assert hw.check_bifurcation(shuffled, f, x, steps, starts.size).status == "incorrect"
+
+
+def test_bifurcation_check_wants_settled_rows_of_descent():
+    """Rows kept before the transient ends, or iterated with the wrong sign, are rejected; a correct diagram is not."""
+    f = x**4 / 4 - sp.Rational(7, 3) * x**3 + 5 * x**2  # homework 2's quartic: minima at 0 and 5
+    steps = np.linspace(0.02, 0.3, 60)
+    starts = np.linspace(-1, 6, 12)
+    fp = sp.lambdify(x, sp.diff(f, x), "numpy")
+    good = lecturelib.run(fp, starts[None, :], steps[:, None], 600)
+    assert hw.check_bifurcation(np.moveaxis(good[-32:], 0, -1), f, x, steps, starts.size).status == "correct"
+    early = hw.check_bifurcation(np.moveaxis(good[:32], 0, -1), f, x, steps, starts.size)
+    assert early.status == "incorrect" and "not settled" in early.message
+    ascent = lecturelib.run(lambda v: -fp(v), starts[None, :], steps[:, None], 600)  # converges to the maximum 2
+    wrong_sign = hw.check_bifurcation(np.moveaxis(ascent[-32:], 0, -1), f, x, steps, starts.size)
+    assert wrong_sign.status == "incorrect" and "against the gradient" in wrong_sign.message
+    # A row that diverges inside the kept window (numbers, then NaN) is legitimate; NaN back to numbers is not.
+    revived = np.moveaxis(good[-32:], 0, -1).copy()
+    diverged = np.all(np.isnan(revived), axis=-1)
+    assert diverged.any()
+    revived[np.nonzero(diverged)[0][0], np.nonzero(diverged)[1][0], -1] = 1.0
+    assert "back to numbers" in hw.check_bifurcation(revived, f, x, steps, starts.size).message
 
 
 def test_value_check():
