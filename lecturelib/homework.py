@@ -488,7 +488,9 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     ``min_sq_grad`` (the student's array of :math:`\min_{k<t} \|\nabla L(w_k)\|^2` for :math:`t = 1, \dots, T`).
 
     Verified independently: ``grad`` against finite differences of ``loss`` along the run; ``L`` against
-    finite-difference curvature along the run (a claimed ``L`` smaller than the curvature seen is wrong); the run
+    finite-difference curvature along the run and against the largest eigenvalue of a finite-difference Hessian at
+    the origin, the run's ends and random points around them (a claimed ``L`` smaller than a curvature seen is
+    wrong); the run
     re-done here with step :math:`1/L` must reproduce ``min_sq_grad``; and the bound
     :math:`\min_{k<t}\|g_k\|^2 \le 2L(L(w_0) - L^*)/t` must hold for every :math:`t`.
 
@@ -531,6 +533,9 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if curvature_seen > smoothness * (1 + 1e-4):
         return _incorrect(name, "L is too small: the loss curves more steeply than L somewhere along your run, so "
                           "it is not an upper bound on the Hessian's largest eigenvalue.")
+    if _top_curvature_elsewhere(grad, np.asarray(experiment["w0"], dtype=float), w, rng) > smoothness * (1 + 1e-4):
+        return _incorrect(name, "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
+                          "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).")
     reference = np.minimum.accumulate(np.asarray(squares))
     if not np.allclose(claimed, reference, rtol=1e-6, atol=1e-12):
         return _incorrect(name, "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
@@ -542,6 +547,36 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if np.any(claimed > bound * (1 + 1e-9)):
         return _incorrect(name, "the O(1/t) bound fails for your run: recheck L and loss_min.")
     return _correct(name, f"your run of {claimed.size} steps stays below 2L(L(w₀) − L*)/t at every t.")
+
+
+def _top_curvature_elsewhere(grad: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator,
+                             n_random: int = 10, max_dim: int = 50) -> float:
+    """The largest Hessian eigenvalue found at the origin, the run's two ends and random points around them.
+
+    The Hessian is formed from central differences of ``grad`` (so only for up to ``max_dim`` variables; above that
+    nothing is probed and 0 is returned). Points where the gradient is not finite are skipped.
+    """
+    w0 = np.atleast_1d(w0)
+    d = w0.size
+    if d > max_dim:
+        return 0.0
+    scale = max(1.0, float(np.linalg.norm(w0)), float(np.linalg.norm(w_end)))
+    points = [np.zeros_like(w0), w0, np.atleast_1d(w_end)]
+    points += [scale * rng.standard_normal(w0.shape) / np.sqrt(d) for _ in range(n_random)]
+    h, top = 1e-5, 0.0
+    with np.errstate(all="ignore"):
+        for point in points:
+            columns = []
+            for i in range(d):
+                step = np.zeros(d)
+                step[i] = h
+                g_plus = np.asarray(grad((point.ravel() + step).reshape(w0.shape)), dtype=float).ravel()
+                g_minus = np.asarray(grad((point.ravel() - step).reshape(w0.shape)), dtype=float).ravel()
+                columns.append((g_plus - g_minus) / (2 * h))
+            hessian = np.array(columns)
+            if hessian.shape == (d, d) and np.all(np.isfinite(hessian)):
+                top = max(top, float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]))
+    return top
 
 
 def _gd_map(expr: Any, x: sp.Symbol) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:

@@ -178,6 +178,30 @@ def test_rate_experiment_check_reruns_the_experiment():
     tampered = _quadratic_experiment(1.0)
     tampered["min_sq_grad"] = tampered["min_sq_grad"] / 2
     assert "re-run" in hw.check_rate_experiment(tampered).message
+    # An L that bounds the curvature along the run but not everywhere is caught: for the logistic loss the Hessian
+    # is largest at the origin, which this run never visits.
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((60, 3))
+    labels = np.where(a @ np.array([1.0, -2.0, 0.5]) + 0.8 * rng.standard_normal(60) > 0, 1.0, -1.0)
+
+    def loss(w):
+        return np.mean(np.logaddexp(0.0, -labels * (a @ w)))
+
+    def grad(w):
+        return a.T @ (-labels / (1 + np.exp(labels * (a @ w)))) / len(labels)
+
+    smooth = np.linalg.eigvalsh(a.T @ a).max() / (4 * len(labels))  # attained at w = 0
+    for factor, verdict in ((1.0, "correct"), (0.5, "incorrect")):
+        w, squares = np.array([3.0, 3.0, -3.0]), []
+        for _ in range(100):
+            g = grad(w)
+            squares.append(g @ g)
+            w = w - g / (factor * smooth)
+        result = hw.check_rate_experiment(dict(loss=loss, grad=grad, L=factor * smooth, w0=np.array([3.0, 3.0, -3.0]),
+                                               loss_min=0.0, min_sq_grad=np.minimum.accumulate(squares)))
+        assert result.status == verdict, result
+        if verdict == "incorrect":
+            assert "L is too small" in result.message and f"{smooth:.3}" not in result.message
     wrong_grad = _quadratic_experiment(1.0)
     wrong_grad["grad"] = lambda v: 2 * v
     assert "not the gradient" in hw.check_rate_experiment(wrong_grad).message
