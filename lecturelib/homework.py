@@ -215,8 +215,21 @@ def _numeric_samples(expr: sp.Expr, symbols: Sequence[sp.Symbol], points: np.nda
     return np.broadcast_to(values, (points.shape[0],))
 
 
+def _align_symbols(answer: sp.Expr, expected: sp.Expr) -> sp.Expr:
+    """Rename the answer's symbols to the reference's symbols of the same name.
+
+    A student who writes ``x, y = sp.symbols("x y")`` in their own cell gets symbols that differ from the notebook's
+    ``real=True`` ones although they print the same; for sympy they are different variables.
+    """
+    by_name = {symbol.name: symbol for symbol in expected.free_symbols if isinstance(symbol, sp.Symbol)}
+    renames = {symbol: by_name[symbol.name] for symbol in answer.free_symbols
+               if isinstance(symbol, sp.Symbol) and symbol.name in by_name and by_name[symbol.name] != symbol}
+    return answer.xreplace(renames) if renames else answer
+
+
 def _relation(answer: sp.Expr, expected: sp.Expr) -> str:
     """How ``answer`` relates to ``expected``: 'equal', 'negated', 'factor:<c>' or 'different'."""
+    answer = _align_symbols(answer, expected)
     if sp.simplify(answer - expected) == 0:
         return "equal"
     symbols = sorted(answer.free_symbols | expected.free_symbols, key=str)
@@ -310,6 +323,8 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
             f"the Hessian must be a sympy Matrix (or a nested list), got {type(answer).__name__}."
         ) from err
     n = len(xs)
+    matrix = matrix.xreplace({v: by for v in matrix.free_symbols for by in xs
+                              if isinstance(v, sp.Symbol) and v.name == by.name and v != by})
     if matrix.shape != (n, n):
         return _incorrect("check_hessian", f"shape mismatch: a Hessian in {n} variables is {n}×{n}, yours is "
                           f"{matrix.shape[0]}×{matrix.shape[1]}.")
@@ -370,7 +385,7 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
 
     xs = _variables(variables)
     expected = sp.expand(taylor_polynomial(expr, xs, point, order) - taylor_polynomial(expr, xs, point, order - 1))
-    value = sp.expand(_to_sympy(answer, "your term"))
+    value = sp.expand(_align_symbols(_to_sympy(answer, "your term"), sp.Tuple(*xs)))
     relation = _relation(value, expected)
     if relation == "equal":
         return _correct("check_taylor_term")

@@ -140,6 +140,21 @@ def test_step_bound_and_taylor_checks():
     assert "mixed terms" not in hw.check_taylor_term(true + sp.expand(h1**3), g, (x, y), (1, 2), 3).message
 
 
+def test_answers_in_symbols_without_assumptions_are_compared_by_name():
+    """A student's own sp.symbols("x y") (no real=True) print like the notebook's symbols and must count as them."""
+    plain_x, plain_y = sp.symbols("x y")
+    h = x**3 * y - 2 * x * y**2
+    student = sp.hessian(plain_x**3 * plain_y - 2 * plain_x * plain_y**2, (plain_x, plain_y))
+    assert hw.check_hessian(student, h, (x, y)).status == "correct"
+    flipped = student.copy()
+    flipped[1, 1] = -flipped[1, 1]
+    assert "wrong sign" in hw.check_hessian(flipped, h, (x, y)).message
+    f = sp.exp(x) * sp.cos(y) + x**2 * y
+    term = plain_x**3 / 6 + plain_x**2 * plain_y - plain_x * plain_y**2 / 2
+    assert hw.check_taylor_term(term, f, (x, y), (0, 0), 3).status == "correct"
+    assert "mixed terms" in hw.check_taylor_term(term + plain_x**2 * plain_y, f, (x, y), (0, 0), 3).message
+
+
 def test_taylor_function_check_uses_independent_reference():
     def by_lecturelib(expr, variables, point):
         from lecturelib import taylor_polynomial
