@@ -215,8 +215,21 @@ def _numeric_samples(expr: sp.Expr, symbols: Sequence[sp.Symbol], points: np.nda
     return np.broadcast_to(values, (points.shape[0],))
 
 
+def _align_symbols(answer: sp.Expr, expected: sp.Expr) -> sp.Expr:
+    """Rename the answer's symbols to the reference's symbols of the same name.
+
+    A student who writes ``x, y = sp.symbols("x y")`` in their own cell gets symbols that differ from the notebook's
+    ``real=True`` ones although they print the same; for sympy they are different variables.
+    """
+    by_name = {symbol.name: symbol for symbol in expected.free_symbols if isinstance(symbol, sp.Symbol)}
+    renames = {symbol: by_name[symbol.name] for symbol in answer.free_symbols
+               if isinstance(symbol, sp.Symbol) and symbol.name in by_name and by_name[symbol.name] != symbol}
+    return answer.xreplace(renames) if renames else answer
+
+
 def _relation(answer: sp.Expr, expected: sp.Expr) -> str:
     """How ``answer`` relates to ``expected``: 'equal', 'negated', 'factor:<c>' or 'different'."""
+    answer = _align_symbols(answer, expected)
     if sp.simplify(answer - expected) == 0:
         return "equal"
     symbols = sorted(answer.free_symbols | expected.free_symbols, key=str)
@@ -310,6 +323,8 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
             f"the Hessian must be a sympy Matrix (or a nested list), got {type(answer).__name__}."
         ) from err
     n = len(xs)
+    matrix = matrix.xreplace({v: by for v in matrix.free_symbols for by in xs
+                              if isinstance(v, sp.Symbol) and v.name == by.name and v != by})
     if matrix.shape != (n, n):
         return _incorrect("check_hessian", f"shape mismatch: a Hessian in {n} variables is {n}×{n}, yours is "
                           f"{matrix.shape[0]}×{matrix.shape[1]}.")
@@ -370,7 +385,7 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
 
     xs = _variables(variables)
     expected = sp.expand(taylor_polynomial(expr, xs, point, order) - taylor_polynomial(expr, xs, point, order - 1))
-    value = sp.expand(_to_sympy(answer, "your term"))
+    value = sp.expand(_align_symbols(_to_sympy(answer, "your term"), sp.Tuple(*xs)))
     relation = _relation(value, expected)
     if relation == "equal":
         return _correct("check_taylor_term")
@@ -378,7 +393,33 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
     if _relation(value, sp.expand(expected + lower)) == "equal":
         return _incorrect("check_taylor_term", f"this is the whole polynomial of degree {order}; give only the "
                           f"degree-{order} term.")
+    if relation == "different" and _mixed_terms_miscounted(value, expected, xs, point):
+        return _incorrect("check_taylor_term", "the pure powers are right but the mixed terms are not: count how "
+                          "many orderings (i, j, k) of the sum give the same mixed derivative.")
     return _incorrect("check_taylor_term", _describe(relation, "your term"))
+
+
+def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Symbol, ...], point: Any) -> bool:
+    """True when ``answer`` and ``expected`` agree on every pure power of one displacement but not on a mixed one.
+
+    Both are written as polynomials in the displacement :math:`h = x - a`; a term :math:`h_i^k` involves one
+    variable, a mixed term several. The typical slip is a mixed coefficient off by its multiplicity.
+    """
+    from lecturelib.symbolic import _as_point
+
+    try:
+        at = _as_point(xs, point)
+        hs = sp.symbols(f"h_0:{len(xs)}")
+        shift = {v: at[v] + h for v, h in zip(xs, hs)}
+        mine = sp.Poly(sp.expand(answer.subs(shift, simultaneous=True)), *hs)
+        true = sp.Poly(sp.expand(expected.subs(shift, simultaneous=True)), *hs)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        return False
+    monomials = set(mine.monoms()) | set(true.monoms())
+    pure = [m for m in monomials if sum(1 for e in m if e) <= 1]
+    mixed = [m for m in monomials if sum(1 for e in m if e) > 1]
+    same = all(sp.simplify(mine.coeff_monomial(m) - true.coeff_monomial(m)) == 0 for m in pure)
+    return same and any(sp.simplify(mine.coeff_monomial(m) - true.coeff_monomial(m)) != 0 for m in mixed)
 
 
 @_guarded("check_taylor_term_function")
@@ -462,7 +503,9 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     ``min_sq_grad`` (the student's array of :math:`\min_{k<t} \|\nabla L(w_k)\|^2` for :math:`t = 1, \dots, T`).
 
     Verified independently: ``grad`` against finite differences of ``loss`` along the run; ``L`` against
-    finite-difference curvature along the run (a claimed ``L`` smaller than the curvature seen is wrong); the run
+    finite-difference curvature along the run and against the largest eigenvalue of a finite-difference Hessian at
+    the origin, the run's ends and random points around them (a claimed ``L`` smaller than a curvature seen is
+    wrong); the run
     re-done here with step :math:`1/L` must reproduce ``min_sq_grad``; and the bound
     :math:`\min_{k<t}\|g_k\|^2 \le 2L(L(w_0) - L^*)/t` must hold for every :math:`t`.
 
@@ -505,6 +548,9 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if curvature_seen > smoothness * (1 + 1e-4):
         return _incorrect(name, "L is too small: the loss curves more steeply than L somewhere along your run, so "
                           "it is not an upper bound on the Hessian's largest eigenvalue.")
+    if _top_curvature_elsewhere(grad, np.asarray(experiment["w0"], dtype=float), w, rng) > smoothness * (1 + 1e-4):
+        return _incorrect(name, "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
+                          "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).")
     reference = np.minimum.accumulate(np.asarray(squares))
     if not np.allclose(claimed, reference, rtol=1e-6, atol=1e-12):
         return _incorrect(name, "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
@@ -516,6 +562,36 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if np.any(claimed > bound * (1 + 1e-9)):
         return _incorrect(name, "the O(1/t) bound fails for your run: recheck L and loss_min.")
     return _correct(name, f"your run of {claimed.size} steps stays below 2L(L(w₀) − L*)/t at every t.")
+
+
+def _top_curvature_elsewhere(grad: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator,
+                             n_random: int = 10, max_dim: int = 50) -> float:
+    """The largest Hessian eigenvalue found at the origin, the run's two ends and random points around them.
+
+    The Hessian is formed from central differences of ``grad`` (so only for up to ``max_dim`` variables; above that
+    nothing is probed and 0 is returned). Points where the gradient is not finite are skipped.
+    """
+    w0 = np.atleast_1d(w0)
+    d = w0.size
+    if d > max_dim:
+        return 0.0
+    scale = max(1.0, float(np.linalg.norm(w0)), float(np.linalg.norm(w_end)))
+    points = [np.zeros_like(w0), w0, np.atleast_1d(w_end)]
+    points += [scale * rng.standard_normal(w0.shape) / np.sqrt(d) for _ in range(n_random)]
+    h, top = 1e-5, 0.0
+    with np.errstate(all="ignore"):
+        for point in points:
+            columns = []
+            for i in range(d):
+                step = np.zeros(d)
+                step[i] = h
+                g_plus = np.asarray(grad((point.ravel() + step).reshape(w0.shape)), dtype=float).ravel()
+                g_minus = np.asarray(grad((point.ravel() - step).reshape(w0.shape)), dtype=float).ravel()
+                columns.append((g_plus - g_minus) / (2 * h))
+            hessian = np.array(columns)
+            if hessian.shape == (d, d) and np.all(np.isfinite(hessian)):
+                top = max(top, float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]))
+    return top
 
 
 def _gd_map(expr: Any, x: sp.Symbol) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -577,6 +653,12 @@ def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margi
     ratio = float(expected) / delta if expected != sp.oo else math.inf
     hint = " It looks off by a factor of 2." if (math.isclose(ratio, 2, rel_tol=1e-3)
                                                  or math.isclose(ratio, 0.5, rel_tol=1e-3)) else ""
+    if not hint and len(xs) > 1:
+        hessian_at = np.array(sp.hessian(f, xs).subs(dict(zip(xs, x_star))).evalf(), dtype=float)
+        curvatures = np.linalg.eigvalsh(hessian_at)
+        others = [lam for lam in curvatures[:-1] if lam > 0 and not math.isclose(lam, curvatures[-1], rel_tol=1e-9)]
+        if any(math.isclose(2 / lam, delta, rel_tol=1e-6) for lam in others):
+            hint = " It is 2/λ for an eigenvalue λ of the Hessian, but not for the one that binds."
     if not below:
         return _incorrect(name, f"too large: gradient descent started next to the minimum does not return to it at "
                           f"a step {margin:.0%} below your threshold.{hint}")
@@ -629,8 +711,9 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, n_starts
 
     ``answer`` must have shape ``(len(steps), n_starts, n_keep)`` with ``n_keep >= min_keep``. Every row must be a
     piece of a gradient-descent orbit at its step size (each kept iterate is one step :math:`x - \delta f'(x)` of
-    the previous one; diverged entries are NaN), and the row must have settled: ``n_keep`` more steps from its last
-    iterate come back to the set it already visited (to ``1e-3``) wherever the row has settled on a periodic orbit.
+    the previous one; diverged entries are NaN and stay NaN), and the rows must have settled: gradient descent
+    continued from a row's last iterate must end, wherever it ends on a periodic orbit, within ``1e-2`` (relative) of
+    that iterate (see :func:`_unsettled_rows`). A handful of slow rows next to a bifurcation are tolerated.
 
     Introduced in homework set 2.
     """
@@ -653,9 +736,45 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, n_starts
     if np.any(error[pair] > tol * (1 + np.abs(data[:, :, 1:][pair]))):
         return _incorrect(name, "some consecutive kept iterates are not one gradient step apart at their step "
                           "size: are the axes in the right order (steps, starts, kept iterates)?")
-    if np.any(finite[:, :, :-1] & ~finite[:, :, 1:]) or np.any(~finite[:, :, :-1] & finite[:, :, 1:]):
-        return _incorrect(name, "a row switches between NaN and numbers: once diverged, an entry should stay NaN.")
-    return _correct(name, "every row is a piece of a gradient-descent orbit at its step size.")
+    if np.any(~finite[:, :, :-1] & finite[:, :, 1:]):
+        return _incorrect(name, "a row switches from NaN back to numbers: once diverged, an entry should stay NaN.")
+    unsettled, periodic = _unsettled_rows(T, data, steps)
+    if unsettled > max(2, 0.002 * periodic):
+        return _incorrect(name, f"{unsettled} rows have not settled: gradient descent continued from their last kept "
+                          "iterate ends on an orbit far from what they show. Did you discard enough steps, keep the "
+                          "last iterates, and step against the gradient?")
+    return _correct(name, "every row is a piece of a gradient-descent orbit at its step size, after the transient.")
+
+
+def _unsettled_rows(T: Callable, data: np.ndarray, steps: np.ndarray, n_more: int = 600,
+                    tol: float = 1e-2) -> tuple[int, int]:
+    """Count rows whose continuation settles on a periodic orbit that their last kept iterate is not close to.
+
+    Each row's last kept iterate is iterated ``n_more`` further steps; where the continuation has then settled on an
+    orbit of period at most 32 (found by :func:`lecturelib.gd.orbit_period`), a row that had itself settled lies
+    within ``tol`` (relative) of that orbit. Rows still in their transient, or computed with the wrong map, do not.
+    Chaotic and diverging continuations are not judged. Returns (unsettled rows, rows judged).
+    """
+    from lecturelib.gd import orbit_period
+
+    last = data[:, :, -1]
+    delta = steps[:, None]
+    current = last.copy()
+    with np.errstate(all="ignore"):
+        for _ in range(n_more):
+            current = T(current, delta)
+            current = np.where(np.abs(current) <= 1e6, current, np.nan)
+        tail = [current]
+        for _ in range(63):
+            current = T(current, delta)
+            current = np.where(np.abs(current) <= 1e6, current, np.nan)
+            tail.append(current)
+    tail = np.array(tail)
+    judged = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & np.isfinite(last)
+    with np.errstate(all="ignore"):
+        distance = np.min(np.abs(tail - last[None]), axis=0)
+    unsettled = judged & ~(distance <= tol * (1 + np.abs(last)))
+    return int(unsettled.sum()), int(judged.sum())
 
 
 @_guarded("check_scalar_theorem1")

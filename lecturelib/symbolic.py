@@ -228,11 +228,14 @@ def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
 
 
 def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
-    r"""The largest step at which gradient descent can be stable at the critical point ``point``.
+    r"""The step-size threshold :math:`2/\lambda_{\max}` of gradient descent at the critical point ``point``.
 
     Linearizing :math:`x^+ = x - \delta \nabla f(x)` at a critical point :math:`x^*` gives the Jacobian
-    :math:`I - \delta \nabla^2 f(x^*)`, whose eigenvalues are :math:`1 - \delta \lambda_i`. They lie in
-    :math:`(-1, 1]` for every :math:`i` exactly when :math:`\delta < 2 / \lambda_{\max}` (for :math:`\lambda_{\max} > 0`).
+    :math:`I - \delta \nabla^2 f(x^*)`, whose eigenvalues are :math:`1 - \delta \lambda_i`. For
+    :math:`\lambda_{\max} > 0`, every eigenvalue is above :math:`-1` exactly when :math:`\delta < 2 / \lambda_{\max}`,
+    and one is below :math:`-1` (so :math:`x^*` is unstable) when :math:`\delta > 2 / \lambda_{\max}`. The threshold
+    guarantees stability only together with a positive definite Hessian (otherwise an eigenvalue is :math:`\ge 1`);
+    at :math:`\delta = 2/\lambda_{\max}` exactly the linearization decides nothing.
 
     Returns
     -------

@@ -271,6 +271,35 @@ def test_log_cosh_threshold_two_and_its_period_two_orbit():
     assert abs(abs(traj[-1]) - lo) < 1e-9
 
 
+def test_exactly_at_the_threshold_the_cubic_term_decides(no_warnings):
+    """At step = 2/f''(x*) the multiplier is -1; two steps give e -> e + c e^3, attracting iff c < 0 (chapter 3)."""
+    quartic = x**4 / 4 - sp.Rational(4, 3) * x**3 + sp.Rational(3, 2) * x**2  # minimum at 3, f''(3) = 6
+    assert max_stable_step(quartic, x, 3) == sp.Rational(1, 3)
+    # c = -44/9 < 0: it still attracts, but only like e_0 / sqrt(1 + |c| e_0^2 k), not geometrically.
+    error = np.abs(run(sp.lambdify(x, sp.diff(quartic, x)), 3.05, 1 / 3, 4000) - 3)
+    k = np.arange(4001)
+    np.testing.assert_allclose(error[::500], (0.05 / np.sqrt(1 + 44 / 9 * 0.05**2 * k))[::500], rtol=0.05)
+    # s = x^4/4 + x^2/2 at its threshold 2/s''(0) = 2: c = +4 > 0, the minimum repels and the run diverges.
+    assert max_stable_step(x**4 / 4 + x**2 / 2, x, 0) == 2
+    escaped = run(lambda z: z**3 + z, 0.01, 2.0, 3000)
+    assert np.isnan(escaped[-1]) and np.all(np.abs(escaped[1:300]) > 0.01)
+
+
+@settings(max_examples=15, deadline=None)
+@given(polynomial_coefficients=st.lists(st.integers(-5, 5), min_size=2, max_size=4), curvature=st.integers(1, 9))
+def test_two_step_cubic_coefficient_formula(polynomial_coefficients, curvature):
+    """With T(x* + e) = x* - e + a e^2 + b e^3 + ..., T(T(x* + e)) = x* + e - 2(a^2 + b) e^3 + O(e^4)."""
+    e = sp.Symbol("e")
+    f = sp.Rational(curvature, 2) * x**2 + sum(c * x ** (i + 3) for i, c in enumerate(polynomial_coefficients))
+    step = 2 / sp.diff(f, x, 2).subs(x, 0)
+    T = x - step * sp.diff(f, x)
+    a = -step * sp.diff(f, x, 3).subs(x, 0) / 2
+    b = -step * sp.diff(f, x, 4).subs(x, 0) / 6
+    two_steps = sp.expand(T.subs(x, T).subs(x, e)) - e
+    assert two_steps.coeff(e, 1) == 0 and two_steps.coeff(e, 2) == 0
+    assert two_steps.coeff(e, 3) == -2 * (a**2 + b)
+
+
 # ------------------------------------------------------------------------------------------- hypothesis
 @settings(max_examples=40, deadline=None)
 @given(

@@ -30,6 +30,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lecturelib
 import lecturelib.homework as hw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,6 +127,32 @@ def test_step_bound_and_taylor_checks():
     assert "factorial" in hw.check_taylor_term(6 * term, f, (x, y), (0, 0), 3).message
     assert "whole polynomial" in hw.check_taylor_term(1 + x + (x**2 - y**2) / 2 + term, f, (x, y), (0, 0), 3).message
     assert hw.check_taylor_term(term + x * y**2, f, (x, y), (0, 0), 3).status == "incorrect"
+    # Forgetting the multiplicity 3 of the mixed terms is named, without the coefficients.
+    miscounted = hw.check_taylor_term(x**3 / 6 + x**2 * y / 3 - x * y**2 / 6, f, (x, y), (0, 0), 3)
+    assert miscounted.status == "incorrect" and "mixed terms" in miscounted.message
+    assert "1/2" not in miscounted.message and "x**2*y" not in miscounted.message
+    # Around a point other than the origin the diagnosis works in the displacement h = (x - 1, y - 2).
+    g = sp.exp(x) * y**2 + x**3 * y
+    true = sp.expand(lecturelib.taylor_polynomial(g, (x, y), (1, 2), 3) - lecturelib.taylor_polynomial(g, (x, y), (1, 2), 2))
+    h1, h2 = x - 1, y - 2
+    wrong = true + sp.expand(h1**2 * h2)  # a mixed coefficient changed, the pure powers kept
+    assert "mixed terms" in hw.check_taylor_term(wrong, g, (x, y), (1, 2), 3).message
+    assert "mixed terms" not in hw.check_taylor_term(true + sp.expand(h1**3), g, (x, y), (1, 2), 3).message
+
+
+def test_answers_in_symbols_without_assumptions_are_compared_by_name():
+    """A student's own sp.symbols("x y") (no real=True) print like the notebook's symbols and must count as them."""
+    plain_x, plain_y = sp.symbols("x y")
+    h = x**3 * y - 2 * x * y**2
+    student = sp.hessian(plain_x**3 * plain_y - 2 * plain_x * plain_y**2, (plain_x, plain_y))
+    assert hw.check_hessian(student, h, (x, y)).status == "correct"
+    flipped = student.copy()
+    flipped[1, 1] = -flipped[1, 1]
+    assert "wrong sign" in hw.check_hessian(flipped, h, (x, y)).message
+    f = sp.exp(x) * sp.cos(y) + x**2 * y
+    term = plain_x**3 / 6 + plain_x**2 * plain_y - plain_x * plain_y**2 / 2
+    assert hw.check_taylor_term(term, f, (x, y), (0, 0), 3).status == "correct"
+    assert "mixed terms" in hw.check_taylor_term(term + plain_x**2 * plain_y, f, (x, y), (0, 0), 3).message
 
 
 def test_taylor_function_check_uses_independent_reference():
@@ -166,6 +193,30 @@ def test_rate_experiment_check_reruns_the_experiment():
     tampered = _quadratic_experiment(1.0)
     tampered["min_sq_grad"] = tampered["min_sq_grad"] / 2
     assert "re-run" in hw.check_rate_experiment(tampered).message
+    # An L that bounds the curvature along the run but not everywhere is caught: for the logistic loss the Hessian
+    # is largest at the origin, which this run never visits.
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((60, 3))
+    labels = np.where(a @ np.array([1.0, -2.0, 0.5]) + 0.8 * rng.standard_normal(60) > 0, 1.0, -1.0)
+
+    def loss(w):
+        return np.mean(np.logaddexp(0.0, -labels * (a @ w)))
+
+    def grad(w):
+        return a.T @ (-labels / (1 + np.exp(labels * (a @ w)))) / len(labels)
+
+    smooth = np.linalg.eigvalsh(a.T @ a).max() / (4 * len(labels))  # attained at w = 0
+    for factor, verdict in ((1.0, "correct"), (0.5, "incorrect")):
+        w, squares = np.array([3.0, 3.0, -3.0]), []
+        for _ in range(100):
+            g = grad(w)
+            squares.append(g @ g)
+            w = w - g / (factor * smooth)
+        result = hw.check_rate_experiment(dict(loss=loss, grad=grad, L=factor * smooth, w0=np.array([3.0, 3.0, -3.0]),
+                                               loss_min=0.0, min_sq_grad=np.minimum.accumulate(squares)))
+        assert result.status == verdict, result
+        if verdict == "incorrect":
+            assert "L is too small" in result.message and f"{smooth:.3}" not in result.message
     wrong_grad = _quadratic_experiment(1.0)
     wrong_grad["grad"] = lambda v: 2 * v
     assert "not the gradient" in hw.check_rate_experiment(wrong_grad).message
@@ -180,7 +231,9 @@ def test_threshold_check_simulates_both_sides():
     assert "not exact" in hw.check_threshold(0.2505, double_well, x, 1).message
     bowl = x**2 + x * y + 2 * y**2  # Hessian eigenvalues 3 ± √2
     assert hw.check_threshold(2 / (3 + sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "correct"
-    assert hw.check_threshold(2 / (3 - sp.sqrt(2)), bowl, (x, y), (0, 0)).status == "incorrect"
+    smallest = hw.check_threshold(2 / (3 - sp.sqrt(2)), bowl, (x, y), (0, 0))
+    assert smallest.status == "incorrect" and "not for the one that binds" in smallest.message
+    assert "sqrt" not in smallest.message and "0.45" not in smallest.message
 
 
 def _gd(f, delta):
@@ -218,6 +271,27 @@ def test_bifurcation_check_verifies_orbits():
     assert "shape" in hw.check_bifurcation(data.transpose(1, 0, 2), f, x, steps, starts.size).message
     shuffled = data[:, :, ::-1]
     assert hw.check_bifurcation(shuffled, f, x, steps, starts.size).status == "incorrect"
+
+
+def test_bifurcation_check_wants_settled_rows_of_descent():
+    """Rows kept before the transient ends, or iterated with the wrong sign, are rejected; a correct diagram is not."""
+    f = x**4 / 4 - sp.Rational(7, 3) * x**3 + 5 * x**2  # homework 2's quartic: minima at 0 and 5
+    steps = np.linspace(0.02, 0.3, 60)
+    starts = np.linspace(-1, 6, 12)
+    fp = sp.lambdify(x, sp.diff(f, x), "numpy")
+    good = lecturelib.run(fp, starts[None, :], steps[:, None], 600)
+    assert hw.check_bifurcation(np.moveaxis(good[-32:], 0, -1), f, x, steps, starts.size).status == "correct"
+    early = hw.check_bifurcation(np.moveaxis(good[:32], 0, -1), f, x, steps, starts.size)
+    assert early.status == "incorrect" and "not settled" in early.message
+    ascent = lecturelib.run(lambda v: -fp(v), starts[None, :], steps[:, None], 600)  # converges to the maximum 2
+    wrong_sign = hw.check_bifurcation(np.moveaxis(ascent[-32:], 0, -1), f, x, steps, starts.size)
+    assert wrong_sign.status == "incorrect" and "against the gradient" in wrong_sign.message
+    # A row that diverges inside the kept window (numbers, then NaN) is legitimate; NaN back to numbers is not.
+    revived = np.moveaxis(good[-32:], 0, -1).copy()
+    diverged = np.all(np.isnan(revived), axis=-1)
+    assert diverged.any()
+    revived[np.nonzero(diverged)[0][0], np.nonzero(diverged)[1][0], -1] = 1.0
+    assert "back to numbers" in hw.check_bifurcation(revived, f, x, steps, starts.size).message
 
 
 def test_value_check():
