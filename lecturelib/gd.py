@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from lecturelib._checks import integer_at_least, positive_number
 
 __all__ = ["bifurcation", "compile_update", "orbit_period", "run"]
 
@@ -24,19 +26,11 @@ GradLike = Callable[[np.ndarray], np.ndarray]
 
 # ----------------------------------------------------------------------------------------------- validation helpers
 def _check_count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} of type {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
+    return integer_at_least(value, name, minimum)
 
 
 def _check_positive(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive finite number, got {value!r} of type {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return positive_number(value, name)
 
 
 def _as_float_array(value: Any, name: str) -> np.ndarray:

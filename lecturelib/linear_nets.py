@@ -29,6 +29,8 @@ from typing import Any
 import numba
 import numpy as np
 
+from lecturelib._checks import integer_at_least, positive_number
+
 __all__ = [
     "TOLERANCE",
     "TrainResult",
@@ -99,20 +101,11 @@ def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
 
 
 def _as_depth(depth: Any) -> int:
-    if isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an integer, got {type(depth).__name__}")
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    return int(depth)
+    return integer_at_least(depth, "depth", 1)
 
 
 def _as_positive(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite positive number, got {value}")
-    return value
+    return positive_number(value, name)
 
 
 def _as_symmetric(R: Any, name: str = "R") -> np.ndarray:

@@ -20,11 +20,13 @@ is emitted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Callable
 
 import numba
 import numpy as np
+
+from lecturelib._checks import integer_at_least, positive_number
 
 __all__ = [
     "DIVERGED",
@@ -245,20 +247,11 @@ def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
 
 
 def _check_step(step: object) -> float:
-    if isinstance(step, bool) or not isinstance(step, Real):
-        raise TypeError(f"step must be a real number, got {type(step).__name__}")
-    step = float(step)
-    if not np.isfinite(step) or step <= 0:
-        raise ValueError(f"step must be a finite positive number, got {step}")
-    return step
+    return positive_number(step, "step")
 
 
 def _check_count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
+    return integer_at_least(value, name, minimum)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -12,10 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
