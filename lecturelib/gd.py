@@ -25,14 +25,6 @@ GradLike = Callable[[np.ndarray], np.ndarray]
 
 
 # ----------------------------------------------------------------------------------------------- validation helpers
-def _check_count(value: Any, name: str, minimum: int) -> int:
-    return integer_at_least(value, name, minimum)
-
-
-def _check_positive(value: Any, name: str) -> float:
-    return positive_number(value, name)
-
-
 def _as_float_array(value: Any, name: str) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=float)
@@ -103,8 +95,8 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
         raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
     starts = _check_starts(x0)
     steps = _check_steps(step)
-    n = _check_count(n_steps, "n_steps", 0)
-    escape = _check_positive(escape, "escape")
+    n = integer_at_least(n_steps, "n_steps", 0)
+    escape = positive_number(escape, "escape")
     try:
         shape = np.broadcast_shapes(starts.shape, steps.shape)
     except ValueError as err:
@@ -153,7 +145,7 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
         raise ValueError(f"trajectory must have a time axis of length >= 1 first, got shape {traj.shape}")
     if isinstance(tol, bool) or not isinstance(tol, Real) or not (math.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    kmax = _check_count(max_period, "max_period", 1)
+    kmax = integer_at_least(max_period, "max_period", 1)
     T = traj.shape[0]
     flat = traj.reshape(T, -1)
     result = np.full(flat.shape[1], -1, dtype=int)
@@ -291,9 +283,9 @@ def bifurcation(
     starts = _check_starts(x0s, "x0s")
     if starts.ndim != 1:
         raise ValueError(f"x0s must be 1-D, got shape {starts.shape}")
-    n_t = _check_count(n_transient, "n_transient", 0)
-    n_k = _check_count(n_keep, "n_keep", 1)
-    escape = _check_positive(escape, "escape")
+    n_t = integer_at_least(n_transient, "n_transient", 0)
+    n_k = integer_at_least(n_keep, "n_keep", 1)
+    escape = positive_number(escape, "escape")
     out = np.empty((step_array.size, starts.size, n_k))
     if isinstance(grad, sp.Basic):
         if not isinstance(grad, sp.Expr):

@@ -273,6 +273,16 @@ def _describe(relation: str, what: str) -> str:
     return f"{what} is not right."
 
 
+def _compare_scalar(name: str, value: sp.Expr, expected: sp.Expr, what: str, reciprocal: str) -> CheckResult:
+    """Correct if ``value`` equals ``expected``; otherwise name the mistake (reciprocal, sign, factor) without the answer."""
+    relation = _relation(value, expected)
+    if relation == "equal":
+        return _correct(name)
+    if value != 0 and _relation(1 / value, expected) == "equal":
+        return _incorrect(name, f"{what} is upside down ({reciprocal}).")
+    return _incorrect(name, _describe(relation, what))
+
+
 @_guarded("check_expression")
 def check_expression(answer: Any, expected: Any, *, what: str = "your expression") -> CheckResult:
     """Compare a scalar sympy expression with an independently computed one, diagnosing sign and factor errors.
@@ -364,12 +374,7 @@ def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> Chec
             return _incorrect("check_step_bound", "here gᵀHg ≤ 0, so what does the second-order model say about "
                               "large steps?")
         return _incorrect("check_step_bound", "here gᵀHg > 0, so the step bound is finite.")
-    relation = _relation(value, expected)
-    if relation == "equal":
-        return _correct("check_step_bound")
-    if value != 0 and _relation(1 / value, expected) == "equal":
-        return _incorrect("check_step_bound", "your step bound is upside down (numerator and denominator swapped).")
-    return _incorrect("check_step_bound", _describe(relation, "your step bound"))
+    return _compare_scalar("check_step_bound", value, expected, "your step bound", "numerator and denominator swapped")
 
 
 @_guarded("check_taylor_term")
@@ -793,12 +798,7 @@ def check_scalar_theorem1(answer: Any, weights: Sequence[sp.Symbol]) -> CheckRes
     hessian_at_optimum = sp.hessian((product - target) ** 2 / 2, ws).subs(target, product)
     expected = sp.simplify(2 / hessian_at_optimum.trace())
     value = _to_sympy(answer, "your bound")
-    relation = _relation(value, expected)
-    if relation == "equal":
-        return _correct("check_scalar_theorem1")
-    if value != 0 and _relation(1 / value, expected) == "equal":
-        return _incorrect("check_scalar_theorem1", "your bound is upside down (the reciprocal).")
-    return _incorrect("check_scalar_theorem1", _describe(relation, "your bound"))
+    return _compare_scalar("check_scalar_theorem1", value, expected, "your bound", "the reciprocal")
 
 
 def _theorem1_index_shifts(weights: Sequence[np.ndarray]) -> list[float]:

@@ -100,14 +100,6 @@ def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
     return layers
 
 
-def _as_depth(depth: Any) -> int:
-    return integer_at_least(depth, "depth", 1)
-
-
-def _as_positive(value: Any, name: str) -> float:
-    return positive_number(value, name)
-
-
 def _as_symmetric(R: Any, name: str = "R") -> np.ndarray:
     matrix = _as_matrix(R, name)
     if matrix.shape[0] != matrix.shape[1]:
@@ -277,7 +269,7 @@ def corollary1_bound(R: Any, depth: int) -> float:
     Introduced in chapter 5.
     """
     target = _as_matrix(R, "R")
-    L = _as_depth(depth)
+    L = integer_at_least(depth, "depth", 1)
     rho = _spectral_norm(target)
     if L == 1:
         return 2.0
@@ -295,8 +287,8 @@ def corollary2_radius(step: float, depth: int) -> float:
 
     Introduced in chapter 5.
     """
-    delta = _as_positive(step, "step")
-    L = _as_depth(depth)
+    delta = positive_number(step, "step")
+    L = integer_at_least(depth, "depth", 1)
     if L < 2:
         raise ValueError(f"depth must be at least 2 for Corollary 2 (a single layer has no bound), got {L}")
     return float((2.0 / (L * delta)) ** (L / (2 * L - 2)))
@@ -310,7 +302,7 @@ def theorem2_step(R: Any, depth: int) -> float:
     Introduced in chapter 6.
     """
     target = _as_symmetric(R)
-    L = _as_depth(depth)
+    L = integer_at_least(depth, "depth", 1)
     eig = np.linalg.eigvalsh(target)
     rho = float(np.max(np.abs(eig)))
     if eig[0] < -TOLERANCE * max(1.0, rho):
@@ -330,7 +322,7 @@ def theorem3_step(R: Any, depth: int) -> float:
     Introduced in chapter 6.
     """
     target = _as_symmetric(R)
-    L = _as_depth(depth)
+    L = integer_at_least(depth, "depth", 1)
     eig = np.linalg.eigvalsh(target)
     rho = float(np.max(np.abs(eig)))
     third = 1.0 / (L * rho ** (2 * (L - 1) / L)) if rho > 0 else np.inf
@@ -512,8 +504,8 @@ def train(
     Introduced in chapter 5.
     """
     target = _as_matrix(R, "R")
-    L = _as_depth(depth)
-    delta = _as_positive(step, "step")
+    L = integer_at_least(depth, "depth", 1)
+    delta = positive_number(step, "step")
     if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
         raise TypeError(f"n_steps must be an integer, got {type(n_steps).__name__}")
     if n_steps < 0:
@@ -575,7 +567,7 @@ def train_scalar(
         raise ValueError(f"starts must be a non-empty 2-D array of shape (networks, depth), got shape {w.shape}")
     if not np.all(np.isfinite(w)):
         raise ValueError("starts must contain only finite numbers")
-    delta = _as_positive(step, "step")
+    delta = positive_number(step, "step")
     if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
         raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
     diverged = np.zeros(w.shape[0], dtype=bool)
@@ -613,12 +605,12 @@ def max_convergent_step(
 
     Introduced in chapter 5.
     """
-    L = _as_depth(depth)
-    hi = 2.0 * corollary1_bound(R, L) if high is None else _as_positive(high, "high")
+    L = integer_at_least(depth, "depth", 1)
+    hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")
     lo = float(low)
     if not 0 <= lo < hi:
         raise ValueError(f"low must satisfy 0 <= low < high, got low={low}, high={hi}")
-    tolerance = _as_positive(tol, "tol")
+    tolerance = positive_number(tol, "tol")
 
     def ok(step: float) -> bool:
         result = train(R, L, step, n_steps, init=init)

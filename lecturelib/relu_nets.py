@@ -246,14 +246,6 @@ def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
     return Y
 
 
-def _check_step(step: object) -> float:
-    return positive_number(step, "step")
-
-
-def _check_count(value: object, name: str, minimum: int) -> int:
-    return integer_at_least(value, name, minimum)
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Forward pass, loss and exact derivatives (vectorized numpy)
 # ----------------------------------------------------------------------------------------------------------------
@@ -389,7 +381,7 @@ def theorem4_bound(step: float) -> float:
 
     Introduced in chapter 7.
     """
-    return 1.0 / _check_step(step)
+    return 1.0 / positive_number(step, "step")
 
 
 def theorem4_lhs(net: TwoLayerReLU, X: np.ndarray) -> float:
@@ -579,8 +571,8 @@ def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps:
     net = _check_net(net)
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
-    step = _check_step(step)
-    n_steps = _check_count(n_steps, "n_steps", 0)
+    step = positive_number(step, "step")
+    n_steps = integer_at_least(n_steps, "n_steps", 0)
     W, V, _, _, _, taken = _run(net, X, Y, step, n_steps, 0, False)
     if taken < n_steps:
         raise FloatingPointError(
@@ -643,9 +635,9 @@ def train_trajectory(
     net = _check_net(net)
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
-    step = _check_step(step)
-    record_last = _check_count(record_last, "record_last", 9)
-    n_steps = _check_count(n_steps, "n_steps", record_last)
+    step = positive_number(step, "step")
+    record_last = integer_at_least(record_last, "record_last", 9)
+    n_steps = integer_at_least(n_steps, "n_steps", record_last)
     W, V, tail, losses, moves, taken = _run(net, X, Y, step, n_steps, record_last, True)
     diverged = taken < n_steps
     if diverged:
@@ -822,7 +814,7 @@ def sweep(
     if steps.size == 0 or seeds.size == 0:
         raise ValueError("steps and seeds must each hold at least one value")
     for s in steps:
-        _check_step(float(s))
+        positive_number(float(s), "step")
     if not np.issubdtype(seeds.dtype, np.integer):
         raise TypeError(f"seeds must be integers, got dtype {seeds.dtype}")
     shape = (steps.size, seeds.size)
