@@ -12,6 +12,7 @@ For the LaTeX builder only it
 - leaves out the source of every code cell the site hides (``hide-input``, ``hide-cell``): on the site a reader
   can unfold it, on paper it would be pages of plotting code. ``remove-input`` and ``remove-cell`` cells are left
   out by myst-nb already;
+- gives every theorem its number (see ``NameChapterSections``);
 - numbers the chapters as the site does: the landing page's sections are unnumbered front matter, the lectures are
   chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Figure A.1", never a number of
   lecture 8);
@@ -47,6 +48,30 @@ class DropHiddenInputs(SphinxPostTransform):
                     cell.remove(child)
             if not cell.children:
                 cell.parent.remove(cell)
+
+
+class NameChapterSections(SphinxPostTransform):
+    """Give each chapter's section its title as a name, so that sphinx-proof numbers its theorems in LaTeX.
+
+    sphinx-proof finds the chapter of a theorem (for its number and its LaTeX label) by walking up to the section
+    whose names hold the chapter title. A chapter with a section of the same title (chapter 1, "The descent
+    condition", has a section "The descent condition") loses that name to docutils' duplicate-name rule, and its
+    theorems came out as "Theorem" with no number and an undefined label.
+    """
+
+    default_priority = 198
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        titles = self.env.titles
+        for chapter in self.document.findall(addnodes.start_of_file):
+            section = next((child for child in chapter.children if isinstance(child, nodes.section)), None)
+            docname = chapter["docname"]
+            if section is None or docname not in titles:
+                continue
+            name = titles[docname].astext().lower()
+            if name not in section["names"]:
+                section["names"].append(name)
 
 
 def _raw(tex: str) -> nodes.raw:
@@ -98,6 +123,7 @@ def name_the_edition(app: Sphinx, env) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(DropHiddenInputs)
+    app.add_post_transform(NameChapterSections)
     app.add_post_transform(NumberChaptersAsTheSite)
     app.connect("env-updated", name_the_edition)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
