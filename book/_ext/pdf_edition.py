@@ -13,7 +13,7 @@ For the LaTeX builder only it
   can unfold it, on paper it would be pages of plotting code. ``remove-input`` and ``remove-cell`` cells are left
   out by myst-nb already;
 - gives every theorem its number (see ``NameChapterSections``);
-- numbers the chapters as the site does: the landing page's sections are unnumbered front matter, the lectures are
+- numbers the chapters as the site does: the landing page is unnumbered front matter, the lectures are
   chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Figure A.1", never a number of
   lecture 8);
 - names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
@@ -27,6 +27,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.texescape import escape
 
 LECTURE_PREFIX = "book/0"
 HOMEWORK_PREFIX = "book/homework/"
@@ -99,8 +100,11 @@ class NumberChaptersAsTheSite(SphinxPostTransform):
         root = next(iter(self.document.findall(nodes.section)), None)
         if root is None:
             return
-        # The landing page's own sections become unnumbered chapters (kept in the table of contents).
-        root.insert(1, _raw(r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"))
+        # The landing page's opening paragraphs become an unnumbered chapter with the page's title (else they stand
+        # after the contents without a heading), its sections unnumbered chapters; all are in the contents.
+        title = escape(root[0].astext()) if isinstance(root[0], nodes.title) else "Introduction"
+        root.insert(1, _raw(r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"
+                            rf"\chapter{{{title}}}"))
         first = lectures[0]
         first.parent.insert(first.parent.index(first), _raw(r"\setcounter{secnumdepth}{\ssmsecnumdepth}"))
         if homework:
