@@ -14,7 +14,7 @@ For the LaTeX builder only it
   out by myst-nb already;
 - gives every theorem its number (see ``NameChapterSections``);
 - numbers the chapters as the site does: the landing page is unnumbered front matter, the lectures are
-  chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Figure A.1", never a number of
+  chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Fig. A.1", never a number of
   lecture 8);
 - names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
   the copy with solutions is never handed out by mistake. Which edition it is comes from ``homework_editions``
