@@ -64,6 +64,14 @@ class StepExplorer:
         self.figure.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
+    def _print_png(self) -> bytes:
+        """The figure at the current step, drawn afresh at print resolution (150 dpi)."""
+        fig = Figure(figsize=self.figure.get_size_inches())
+        self._draw(fig, self.step)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150)
+        return buffer.getvalue()
+
     def set_step(self, step: float) -> bytes:
         """Redraw at the slider position nearest to ``step``; return the PNG and time it in ``last_redraw_seconds``."""
         if not np.isfinite(step):
@@ -120,6 +128,8 @@ class StepExplorer:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
         bundle["text/html"] = self.to_jshtml()
+        # For print (the PDF edition): the figure at the current step. HTML prefers the animation, Jupyter the widget.
+        bundle["image/png"] = self._print_png()
         bundle.setdefault("text/plain", f"StepExplorer({self.label}, {len(self.steps)} steps)")
         return bundle
 

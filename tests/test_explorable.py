@@ -45,6 +45,8 @@ def test_display_offers_the_live_widget_and_the_static_fallback():
     bundle = step_explorer(draw_iterates, STEPS)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "_anim_slider" in bundle["text/html"]
+    # The printed edition (LaTeX) takes the figure at the current step.
+    assert bundle["image/png"].startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,133 @@
+"""The PDF edition: the lecture notes and the homework statements as one book, through Sphinx's LaTeX builder.
+
+A local Sphinx extension (registered in ``_config.yml`` under ``sphinx.local_extensions``); it changes nothing in
+the HTML builds. The README's "PDF edition" paragraph gives the commands::
+
+    jupyter-book build . --builder pdflatex                      # student edition: _build/latex/step-size-matters.pdf
+    COURSE_EDITION=instructor jupyter-book build . --builder pdflatex --path-output _build/instructor
+                                        # instructor edition: _build/instructor/_build/latex/step-size-matters-instructor.pdf
+
+For the LaTeX builder only it
+
+- leaves out the source of every code cell the site hides (``hide-input``, ``hide-cell``): on the site a reader
+  can unfold it, on paper it would be pages of plotting code. ``remove-input`` and ``remove-cell`` cells are left
+  out by myst-nb already;
+- gives every theorem its number (see ``NameChapterSections``);
+- numbers the chapters as the site does: the landing page is unnumbered front matter, the lectures are
+  chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Fig. A.1", never a number of
+  lecture 8);
+- names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
+  the copy with solutions is never handed out by mistake. Which edition it is comes from ``homework_editions``
+  (``COURSE_EDITION``), which also removes the solutions from the student edition.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.texescape import escape
+
+LECTURE_PREFIX = "book/0"
+HOMEWORK_PREFIX = "book/homework/"
+TARGET = "step-size-matters"
+
+
+class DropHiddenInputs(SphinxPostTransform):
+    """Remove the source of the code cells that the site shows folded (myst-nb's ``hide_mode``)."""
+
+    default_priority = 199
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for cell in list(self.document.findall(nodes.container)):
+            if cell.get("nb_element") != "cell_code" or cell.get("hide_mode") not in ("input", "input+output", "all"):
+                continue
+            for child in list(cell.children):
+                if child.get("nb_element") == "cell_code_source":
+                    cell.remove(child)
+            if not cell.children:
+                cell.parent.remove(cell)
+
+
+class NameChapterSections(SphinxPostTransform):
+    """Give each chapter's section its title as a name, so that sphinx-proof numbers its theorems in LaTeX.
+
+    sphinx-proof finds the chapter of a theorem (for its number and its LaTeX label) by walking up to the section
+    whose names hold the chapter title. A chapter with a section of the same title (chapter 1, "The descent
+    condition", has a section "The descent condition") loses that name to docutils' duplicate-name rule, and its
+    theorems came out as "Theorem" with no number and an undefined label.
+    """
+
+    default_priority = 198
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        titles = self.env.titles
+        for chapter in self.document.findall(addnodes.start_of_file):
+            section = next((child for child in chapter.children if isinstance(child, nodes.section)), None)
+            docname = chapter["docname"]
+            if section is None or docname not in titles:
+                continue
+            name = titles[docname].astext().lower()
+            if name not in section["names"]:
+                section["names"].append(name)
+
+
+def _raw(tex: str) -> nodes.raw:
+    return nodes.raw("", tex + "\n", format="latex")
+
+
+class NumberChaptersAsTheSite(SphinxPostTransform):
+    """Front matter unnumbered, lectures numbered from 1, homework sets as appendices.
+
+    Runs on the whole book (the LaTeX builder inlines every chapter into the root document before it applies the
+    post-transforms). The chapter counter of LaTeX is not stepped by unnumbered chapters, so the first lecture is
+    chapter 1, as on the site.
+    """
+
+    default_priority = 200
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        chapters = [node for node in self.document.findall(addnodes.start_of_file)
+                    if node.parent is not None and not isinstance(node.parent, addnodes.start_of_file)]
+        lectures = [node for node in chapters if node["docname"].startswith(LECTURE_PREFIX)]
+        homework = [node for node in chapters if node["docname"].startswith(HOMEWORK_PREFIX)]
+        if not lectures:
+            return
+        root = next(iter(self.document.findall(nodes.section)), None)
+        if root is None:
+            return
+        # The landing page's opening paragraphs become an unnumbered chapter with the page's title (else they stand
+        # after the contents without a heading), its sections unnumbered chapters; all are in the contents.
+        title = escape(root[0].astext()) if isinstance(root[0], nodes.title) else "Introduction"
+        root.insert(1, _raw(r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"
+                            rf"\chapter{{{title}}}"))
+        first = lectures[0]
+        first.parent.insert(first.parent.index(first), _raw(r"\setcounter{secnumdepth}{\ssmsecnumdepth}"))
+        if homework:
+            first = homework[0]
+            first.parent.insert(first.parent.index(first), _raw(r"\appendix"))
+
+
+def name_the_edition(app: Sphinx, env) -> None:
+    """File name and title page of the edition (the LaTeX builder reads ``latex_documents`` when it writes)."""
+    if app.builder.format != "latex" or app.config.hide_solutions:
+        return
+    documents = []
+    for start, target, title, author, theme, *rest in app.config.latex_documents:
+        if target == f"{TARGET}.tex":
+            target = f"{TARGET}-instructor.tex"
+            title = f"{title} (instructor edition, with solutions)"
+        documents.append((start, target, title, author, theme, *rest))
+    app.config.latex_documents = documents
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_post_transform(DropHiddenInputs)
+    app.add_post_transform(NameChapterSections)
+    app.add_post_transform(NumberChaptersAsTheSite)
+    app.connect("env-updated", name_the_edition)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
