@@ -147,7 +147,8 @@ def main() -> None:
     for kind, label in (("momentum", f"heavy-ball momentum (β = {BETA})"), ("adam", "Adam (default betas, eps)")):
         ours = us[f"lecturelib {kind}"]
         print(f"{label}:")
-        print(f"  lecturelib (TanhMLP.grad + optimizers.{_optimizer(kind).__class__.__name__}.update): {ours:8.1f} us/step")
+        method = type(_optimizer(kind)).__name__
+        print(f"  lecturelib (TanhMLP.grad + optimizers.{method}.update): {ours:8.1f} us/step")
         if torch is not None:
             # On a loaded machine torch's default thread pool can be slower than one thread on this tiny problem;
             # the target is checked against the faster of the two, the conservative choice.
@@ -157,7 +158,8 @@ def main() -> None:
                   f"{us[f'torch {kind}']:8.1f} us/step")
             print(f"  torch {torch.__version__} autograd + optim.{name}, 1 thread: {us[f'torch1 {kind}']:8.1f} us/step")
             ratio = ours / fast
-            print(f"  ratio lecturelib / faster torch: {ratio:6.3f}  (target <= 0.300: {'met' if ratio <= 0.3 else 'NOT met'})")
+            verdict = "met" if ratio <= 0.3 else "NOT met"
+            print(f"  ratio lecturelib / faster torch: {ratio:6.3f}  (target <= 0.300: {verdict})")
             diffs = ", ".join(f"{same_iterates(kind, net, X, Y, theta0, k):.1e} after {k}" for k in (1, 50))
             print(f"  max |lecturelib - torch| over the parameters: {diffs} steps")
 

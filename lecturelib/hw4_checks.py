@@ -8,7 +8,6 @@ computed radius, a training run it repeats itself) and never shows the expected 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,7 +100,8 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
         except (ZeroDivisionError, TypeError, ValueError, OverflowError):
             return _incorrect(name, "your threshold cannot be evaluated at some curvature and momentum in (0, 1).")
         if not (math.isfinite(value.real) and abs(value.imag) < 1e-12 and value.real > 0):
-            return _incorrect(name, "a step-size threshold is a positive, finite number for every λ > 0, β in (0, 1).")
+            return _incorrect(name, "a step-size threshold is a positive, finite number for every λ > 0 and "
+                              "β in (0, 1).")
         ratios.append(value.real / _largest_stable(method, lv, bv))
     ratios = np.array(ratios)
     if np.allclose(ratios, 1.0, rtol=1e-7):
@@ -199,7 +199,8 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
         return _incorrect(name, f"expected a function, got {type(function).__name__}.")
     rng = np.random.default_rng(seed)
     slips = {
-        "it ignores the batch size (the variance is divided by B)": lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(),
+        "it ignores the batch size (the variance is divided by B)":
+            lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(),
         "it uses the sample variance (ddof=1); with replacement the population variance (ddof=0) is the right one":
             lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(ddof=1) / B,
         "it is gradient descent's radius: the spread of the curvatures is missing":

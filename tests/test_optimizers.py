@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lecturelib import TanhMLP, track_sharpness
@@ -121,7 +121,7 @@ def companion_radius(kind: str, c: float, b: float) -> float:
 
 def run_on_quadratic(optimizer, curvature: float, step: float, n_steps: int) -> np.ndarray:
     """|x_k| of the library's optimizer on f(x) = ½ λ x² from x = 1."""
-    grad = lambda x: curvature * x  # noqa: E731
+    grad = lambda x: curvature * x
     x = np.array([1.0])
     state = optimizer.init(x)
     out = [1.0]
@@ -297,7 +297,7 @@ def test_preconditioned_sharpness_on_the_tanh_network_against_the_dense_hessian(
     net = TanhMLP((1, 6, 1))
     X = np.linspace(-1, 1, 12)[:, None]
     Y = np.sin(2 * X)
-    grad = lambda t: net.grad(t, X, Y)  # noqa: E731
+    grad = lambda t: net.grad(t, X, Y)
     theta = net.init(seed=3)
     p = np.random.default_rng(0).uniform(1e-4, 1e-1, net.n_params)
     h = 1e-5
@@ -312,7 +312,7 @@ def test_preconditioned_sharpness_on_the_tanh_network_against_the_dense_hessian(
 def test_minibatch_sgd_uses_its_batches_and_warmup_scales_the_step():
     rng = np.random.default_rng(0)
     Xd, yd = rng.standard_normal((8, 3)), rng.standard_normal(8)
-    batch_grad = lambda t, idx: Xd[idx].T @ (Xd[idx] @ t - yd[idx]) / len(idx)  # noqa: E731
+    batch_grad = lambda t, idx: Xd[idx].T @ (Xd[idx] @ t - yd[idx]) / len(idx)
     opt = MiniBatchSGD(batch_grad, 8, 2, seed=5, warmup=4)
     state = opt.init(np.zeros(3))
     draws = np.random.default_rng(5)
