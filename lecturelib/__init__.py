@@ -8,6 +8,8 @@ One module per concept:
 - :mod:`lecturelib.linear_nets`: deep linear networks, the bounds of Theorems 1–3 and Corollaries 1–2, and gradient
   descent on them (``train``, ``loss``, ``gradient`` and ``hessian`` stay in the module: import it as a whole).
 - :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
+- :mod:`lecturelib.optimizers`: the stability thresholds of momentum, Nesterov, Adam and mini-batch SGD, and those
+  optimizers for :func:`~lecturelib.curvature.track_sharpness` (import it as a whole or by name).
 - :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
   and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).

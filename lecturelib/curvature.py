@@ -308,11 +308,13 @@ def track_sharpness(
     n_iter: int = 60,
     tol: float = 1e-4,
     blowup: float = 1e12,
+    optimizer: object | None = None,
+    preconditioned: bool = True,
 ) -> SharpnessRun:
     """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\delta \\nabla L(\\theta_k)`, recording the
     loss at every step and the sharpness every ``every`` steps.
 
-    Introduced in chapter 8.
+    Introduced in chapter 8; the ``optimizer`` argument in chapter 9.
 
     Parameters
     ----------
@@ -330,6 +332,14 @@ def track_sharpness(
         Passed to :func:`top_hessian_eigenvalue` (the seed is the iteration number).
     blowup : float, default 1e12
         A loss above this (or non-finite) counts as divergence.
+    optimizer : object, optional
+        Another optimizer from :mod:`lecturelib.optimizers` (momentum, Nesterov, Adam, mini-batch SGD, a warmup
+        schedule) in place of gradient descent; ``step`` is then its (peak) step size. ``None``: gradient descent.
+    preconditioned : bool, default True
+        For an optimizer with a diagonal preconditioner :math:`P` (Adam), record the *preconditioned* sharpness
+        :math:`\\lambda_{\\max}(P^{-1} \\nabla^2 L) = \\lambda_{\\max}(P^{-1/2} \\nabla^2 L\\, P^{-1/2})`, with the
+        :math:`P` of the last step (NaN before the first step); ``False`` records the sharpness of
+        :math:`\\nabla^2 L` itself.
 
     Returns
     -------
@@ -350,6 +360,9 @@ def track_sharpness(
     sharp_steps = np.arange(0, n_steps + 1, every)
     sharp = np.full(sharp_steps.size, np.nan)
     diverged = False
+    if optimizer is not None and not all(callable(getattr(optimizer, name, None)) for name in ("init", "update")):
+        raise TypeError(f"optimizer must be None or an optimizer of lecturelib.optimizers, got {optimizer!r}")
+    state = optimizer.init(theta) if optimizer is not None else None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps + 1):
             value = float(loss(theta))
@@ -358,13 +371,35 @@ def track_sharpness(
                 break
             losses[k] = value
             if k % every == 0:
-                sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
+                if preconditioned and getattr(optimizer, "adaptive", False):
+                    p = optimizer.preconditioner(state)  # None before an adaptive method's first step
+                    lanczos = {"n_iter": n_iter, "tol": tol, "seed": k}
+                    sharp[k // every] = np.nan if p is None else _preconditioned_sharpness(grad, theta, p, **lanczos)
+                else:
+                    sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
             if k == n_steps:
                 break
-            g = np.asarray(grad(theta), dtype=np.float64)
-            new = theta - step * g
+            if optimizer is None:
+                g = np.asarray(grad(theta), dtype=np.float64)
+                new = theta - step * g
+            else:
+                new, state = optimizer.update(k, theta, grad, step, state)
             if not np.all(np.isfinite(new)):
                 diverged = True
                 break
             theta = new
     return SharpnessRun(losses, sharp_steps, sharp, theta, diverged)
+
+
+def _preconditioned_sharpness(grad: Gradient, theta: np.ndarray, p: np.ndarray, **lanczos) -> float:
+    """:math:`\\lambda_{\\max}(P^{-1/2} \\nabla^2 L(\\theta) P^{-1/2})` for a positive diagonal ``p``.
+
+    It is :math:`c^2` times the sharpness of the loss in the coordinates :math:`u = c P^{1/2} \\theta`, whose gradient
+    is :math:`\\sigma \\nabla L(\\sigma u)` with :math:`\\sigma = P^{-1/2}/c`; the scale :math:`c = \\max_i p_i^{-1/2}`
+    makes :math:`\\sigma \\le 1`, so the difference steps in :math:`\\theta` are no longer than those in
+    :func:`top_hessian_eigenvalue` itself.
+    """
+    inv_root = 1.0 / np.sqrt(np.asarray(p, dtype=np.float64))
+    c = float(np.max(inv_root))
+    sigma = inv_root / c
+    return c * c * top_hessian_eigenvalue(lambda u: sigma * grad(sigma * u), theta / sigma, **lanczos)

@@ -1,0 +1,451 @@
+"""Beyond plain gradient descent: the stability thresholds of momentum, Nesterov, Adam and mini-batch SGD, and the
+optimizers themselves, to be run by :func:`lecturelib.curvature.track_sharpness`.
+
+Introduced in chapter 9 (beyond gradient descent).
+
+Thresholds
+----------
+Linearized at a minimum where the loss has curvature :math:`\\lambda > 0` (an eigenvalue of the Hessian), each method
+is a linear recurrence on the error; it is stable when every root of its characteristic polynomial lies in the unit
+disc (the Jury conditions). This gives
+
+- heavy-ball momentum :math:`x^+ = x - \\delta \\nabla f(x) + \\beta (x - x^-)`: stable iff
+  :math:`0 < \\delta\\lambda < 2(1 + \\beta)` (:func:`heavy_ball_max_step`);
+- Nesterov's method :math:`x^+ = y - \\delta \\nabla f(y)`, :math:`y = x + \\beta(x - x^-)`: stable iff
+  :math:`0 < \\delta\\lambda < (2 + 2\\beta)/(1 + 2\\beta)` (:func:`nesterov_max_step`);
+- Adam with a frozen preconditioner :math:`P`: momentum with step :math:`\\delta(1 - \\beta_1)` on
+  :math:`P^{-1}H`, stable iff :math:`\\lambda_{\\max}(P^{-1}H) < (2 + 2\\beta_1)/((1 - \\beta_1)\\delta)`
+  (:func:`adam_edge`);
+- mini-batch SGD on a quadratic model: stable in mean square iff the spectral radius of the map that takes the
+  second moment of the error one step forward is at most 1 (:func:`sgd_mean_square_radius`).
+
+The derivations are in chapter 9 and in ``tests/test_optimizers.py`` (sympy).
+
+Optimizers
+----------
+:class:`GD`, :class:`HeavyBall`, :class:`Nesterov`, :class:`Adam` and :class:`MiniBatchSGD` share one small protocol,
+which :func:`lecturelib.curvature.track_sharpness` drives through its ``optimizer`` argument:
+
+- ``init(theta) -> state``: the optimizer's state before the first step;
+- ``update(k, theta, grad, step, state) -> (theta, state)``: step number ``k`` (from 0) from ``theta``, with
+  ``grad`` the full-batch gradient and ``step`` the peak step size :math:`\\delta`;
+- ``preconditioner(state) -> numpy.ndarray | None``: the diagonal :math:`P` of an adaptive method (``None`` for the
+  others, and for Adam before its first step).
+
+Each optimizer takes ``warmup`` :math:`W \\ge 0`: at step :math:`k` it uses :math:`\\delta \\min(1, (k + 1)/W)`
+(a linear warmup; ``warmup=0`` means the constant step :math:`\\delta`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from lecturelib._checks import integer_at_least, positive_number
+
+__all__ = [
+    "GD",
+    "Adam",
+    "HeavyBall",
+    "MiniBatchSGD",
+    "Nesterov",
+    "adam_edge",
+    "heavy_ball_max_step",
+    "nesterov_max_step",
+    "sgd_mean_square_radius",
+    "sgd_second_moment_map",
+]
+
+Gradient = Callable[[np.ndarray], np.ndarray]
+
+
+def _beta(value: Any, name: str) -> float:
+    """``value`` as a float, or TypeError/ValueError naming ``name`` unless it is a real number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number in [0, 1), got {value!r} of type {type(value).__name__}")
+    if not (0.0 <= float(value) < 1.0):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+# -- thresholds --------------------------------------------------------------------------------------------------
+
+
+def heavy_ball_max_step(curvature: float, beta: float) -> float:
+    """The largest stable step of heavy-ball momentum at a minimum of curvature :math:`\\lambda`:
+    :math:`2(1 + \\beta)/\\lambda`.
+
+    Heavy-ball momentum :math:`x_{k+1} = x_k - \\delta \\nabla f(x_k) + \\beta (x_k - x_{k-1})`, linearized at a
+    minimum where :math:`\\nabla^2 f` has the eigenvalue :math:`\\lambda`, acts on that eigen-direction of the error as
+    the recurrence with characteristic polynomial :math:`z^2 - (1 + \\beta - \\delta\\lambda) z + \\beta`. Its roots
+    lie in the open unit disc iff :math:`0 < \\delta\\lambda < 2(1 + \\beta)` (Jury conditions). The returned value
+    is the supremum of the stable steps. Introduced in chapter 9.
+
+    Parameters
+    ----------
+    curvature : float
+        :math:`\\lambda > 0`, finite.
+    beta : float
+        The momentum :math:`\\beta \\in [0, 1)`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``curvature`` is not a positive finite number or ``beta`` is not in :math:`[0, 1)`.
+    """
+    lam = positive_number(curvature, "curvature")
+    b = _beta(beta, "beta")
+    return 2.0 * (1.0 + b) / lam
+
+
+def nesterov_max_step(curvature: float, beta: float) -> float:
+    """The largest stable step of Nesterov's method at a minimum of curvature :math:`\\lambda`:
+    :math:`(2 + 2\\beta)/((1 + 2\\beta)\\lambda)`.
+
+    Nesterov's method :math:`x_{k+1} = y_k - \\delta \\nabla f(y_k)`, :math:`y_k = x_k + \\beta(x_k - x_{k-1})`,
+    linearized as in :func:`heavy_ball_max_step`, has the characteristic polynomial
+    :math:`z^2 - (1 + \\beta)(1 - \\delta\\lambda) z + \\beta (1 - \\delta\\lambda)`, whose roots lie in the open unit
+    disc iff :math:`0 < \\delta\\lambda < (2 + 2\\beta)/(1 + 2\\beta)`. For :math:`\\beta > 0` this is below
+    :math:`2/\\lambda`, the threshold of plain gradient descent. Introduced in chapter 9.
+
+    Parameters
+    ----------
+    curvature : float
+        :math:`\\lambda > 0`, finite.
+    beta : float
+        The momentum :math:`\\beta \\in [0, 1)`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``curvature`` is not a positive finite number or ``beta`` is not in :math:`[0, 1)`.
+    """
+    lam = positive_number(curvature, "curvature")
+    b = _beta(beta, "beta")
+    return (2.0 + 2.0 * b) / ((1.0 + 2.0 * b) * lam)
+
+
+def adam_edge(step: float, beta1: float) -> float:
+    """The preconditioned sharpness above which Adam with a frozen preconditioner is unstable:
+    :math:`(2 + 2\\beta_1)/((1 - \\beta_1)\\delta)`.
+
+    With :math:`P` frozen, Adam's update :math:`m^+ = \\beta_1 m + (1 - \\beta_1) \\nabla f`,
+    :math:`x^+ = x - \\delta P^{-1} m^+` is, in the eigen-directions of :math:`P^{-1}H`, heavy-ball momentum with
+    momentum :math:`\\beta_1` and step :math:`\\delta (1 - \\beta_1)`; so it is stable iff
+    :math:`\\lambda_{\\max}(P^{-1}H) < (2 + 2\\beta_1)/((1 - \\beta_1)\\delta)`, which is :math:`38/\\delta` for
+    :math:`\\beta_1 = 0.9` (Cohen et al. 2022). Introduced in chapter 9.
+
+    Parameters
+    ----------
+    step : float
+        The step :math:`\\delta > 0`.
+    beta1 : float
+        The first-moment decay :math:`\\beta_1 \\in [0, 1)`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``step`` is not a positive finite number or ``beta1`` is not in :math:`[0, 1)`.
+    """
+    d = positive_number(step, "step")
+    b = _beta(beta1, "beta1")
+    return (2.0 + 2.0 * b) / ((1.0 - b) * d)
+
+
+def _check_hessians(hessians: Any) -> np.ndarray:
+    if isinstance(hessians, (str, bytes)):
+        raise TypeError("hessians must be an array of shape (n, d, d), got a string")
+    try:
+        H = np.asarray(hessians, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"hessians must be an array of real numbers of shape (n, d, d), got {type(hessians).__name__}"
+        ) from err
+    if H.ndim != 3 or H.shape[1] != H.shape[2] or H.shape[0] < 1 or H.shape[1] < 1:
+        raise ValueError(f"hessians must have shape (n, d, d) with n, d >= 1, got shape {H.shape}")
+    if not np.all(np.isfinite(H)):
+        raise ValueError("hessians must be finite, got NaN or infinite entries")
+    scale = float(np.max(np.abs(H)))
+    if np.max(np.abs(H - H.transpose(0, 2, 1))) > 1e-12 * scale:
+        raise ValueError("hessians must be symmetric matrices (H[i] == H[i].T), got a non-symmetric one")
+    return H
+
+
+def sgd_second_moment_map(hessians: np.ndarray, step: float, batch: int) -> np.ndarray:
+    """The matrix of the linear map :math:`\\Sigma \\mapsto \\mathbb{E}[(I - \\delta H_B)\\Sigma(I - \\delta H_B)]`
+    on row-major flattened :math:`d \\times d` matrices.
+
+    One step of mini-batch SGD on the quadratic model :math:`f_i(x) = \\tfrac12 (x - x^*)^\\top H_i (x - x^*)` moves
+    the error :math:`e = x - x^*` to :math:`(I - \\delta H_B) e`, with
+    :math:`H_B = \\tfrac1B \\sum_{j=1}^B H_{i_j}` and the indices :math:`i_j` drawn uniformly with replacement.
+    The second moment :math:`\\Sigma = \\mathbb{E}[e e^\\top]` then moves by this map. Since the :math:`i_j` are
+    independent, with :math:`\\bar H = \\tfrac1n \\sum_i H_i`,
+
+    .. math::
+
+        \\mathbb{E}[H_B \\otimes H_B] = \\tfrac1B\\, \\tfrac1n \\sum_i H_i \\otimes H_i
+        + \\big(1 - \\tfrac1B\\big)\\, \\bar H \\otimes \\bar H,
+
+    and the map is :math:`I \\otimes I - \\delta (\\bar H \\otimes I + I \\otimes \\bar H)
+    + \\delta^2\\, \\mathbb{E}[H_B \\otimes H_B]` (exact, no sampling). Introduced in chapter 9.
+
+    Parameters
+    ----------
+    hessians : array_like, shape (n, d, d)
+        The per-example Hessians :math:`H_i`, symmetric and finite.
+    step : float
+        The step :math:`\\delta > 0`.
+    batch : int
+        The batch size :math:`B \\ge 1`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d*d, d*d)
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``hessians`` is not a finite array of symmetric matrices of shape (n, d, d), ``step`` is not a positive
+        finite number or ``batch`` is not an integer at least 1.
+    """
+    H = _check_hessians(hessians)
+    d_step = positive_number(step, "step")
+    B = integer_at_least(batch, "batch", 1)
+    n, d, _ = H.shape
+    mean = H.mean(axis=0)
+    eye = np.eye(d)
+    second = np.einsum("iab,icd->acbd", H, H).reshape(d * d, d * d) / n  # (1/n) Σ H_i ⊗ H_i
+    kron_mean = np.kron(mean, mean)
+    expected = second / B + (1.0 - 1.0 / B) * kron_mean
+    return np.kron(eye, eye) - d_step * (np.kron(mean, eye) + np.kron(eye, mean)) + d_step**2 * expected
+
+
+def sgd_mean_square_radius(hessians: np.ndarray, step: float, batch: int) -> float:
+    """The spectral radius of the second-moment map of mini-batch SGD (:func:`sgd_second_moment_map`).
+
+    Mini-batch SGD on the quadratic model with per-example Hessians :math:`H_i` (batches of :math:`B` examples drawn
+    uniformly with replacement) is linearly stable in mean square iff this radius is at most 1 (Wu, Ma & E 2018).
+    In one dimension it is :math:`(1 - \\delta a)^2 + \\delta^2 s^2 / B`, with :math:`a` the mean and :math:`s^2`
+    the variance (``ddof=0``) of the per-example curvatures; so it needs both :math:`a \\le 2/\\delta` (the
+    full-batch condition) and :math:`s \\le \\sqrt{B}/\\delta` (the non-uniformity condition). Introduced in
+    chapter 9.
+
+    Parameters
+    ----------
+    hessians : array_like, shape (n, d, d)
+        The per-example Hessians, symmetric and finite.
+    step : float
+        The step :math:`\\delta > 0`.
+    batch : int
+        The batch size :math:`B \\ge 1`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`sgd_second_moment_map`.
+    """
+    M = sgd_second_moment_map(hessians, step, batch)
+    return float(np.max(np.abs(np.linalg.eigvals(M))))
+
+
+# -- optimizers --------------------------------------------------------------------------------------------------
+
+
+class _Optimizer:
+    """Shared by the optimizers: the warmup schedule and the protocol's defaults."""
+
+    adaptive = False  # True for a method with a diagonal preconditioner (Adam)
+
+    def __init__(self, warmup: int = 0) -> None:
+        self.warmup = integer_at_least(warmup, "warmup", 0)
+
+    def step_at(self, k: int, step: float) -> float:
+        """The step used at iteration ``k``: :math:`\\delta \\min(1, (k + 1)/W)`, or :math:`\\delta` if W = 0."""
+        if self.warmup == 0:
+            return step
+        return step * min(1.0, (k + 1) / self.warmup)
+
+    def init(self, theta: np.ndarray) -> Any:
+        return None
+
+    def preconditioner(self, state: Any) -> np.ndarray | None:
+        return None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items() if not key.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+class GD(_Optimizer):
+    """Plain gradient descent :math:`x^+ = x - \\delta_k \\nabla f(x)` (with an optional warmup). Chapter 9."""
+
+    def update(self, k: int, theta: np.ndarray, grad: Gradient, step: float, state: Any) -> tuple[np.ndarray, Any]:
+        return theta - self.step_at(k, step) * grad(theta), state
+
+
+class HeavyBall(_Optimizer):
+    """Heavy-ball (Polyak) momentum :math:`x^+ = x - \\delta_k \\nabla f(x) + \\beta (x - x^-)`, starting with
+    :math:`x^- = x_0`. Chapter 9.
+
+    Parameters
+    ----------
+    beta : float
+        The momentum, in :math:`[0, 1)`.
+    warmup : int, default 0
+        Linear warmup length (see the module docstring).
+    """
+
+    def __init__(self, beta: float, *, warmup: int = 0) -> None:
+        super().__init__(warmup)
+        self.beta = _beta(beta, "beta")
+
+    def init(self, theta: np.ndarray) -> np.ndarray:
+        return np.array(theta, dtype=np.float64)
+
+    def update(self, k, theta, grad, step, state):
+        new = theta - self.step_at(k, step) * grad(theta) + self.beta * (theta - state)
+        return new, theta
+
+
+class Nesterov(_Optimizer):
+    """Nesterov's method :math:`x_{k+1} = y_k - \\delta_k \\nabla f(y_k)`,
+    :math:`y_{k+1} = x_{k+1} + \\beta(x_{k+1} - x_k)`, with :math:`y_0 = x_0`. Chapter 9.
+
+    The iterate that :func:`lecturelib.curvature.track_sharpness` sees (and where it measures loss and sharpness)
+    is :math:`y_k`, the point where the gradient is taken; the state is :math:`x_k`.
+
+    Parameters
+    ----------
+    beta : float
+        The momentum, in :math:`[0, 1)`.
+    warmup : int, default 0
+        Linear warmup length (see the module docstring).
+    """
+
+    def __init__(self, beta: float, *, warmup: int = 0) -> None:
+        super().__init__(warmup)
+        self.beta = _beta(beta, "beta")
+
+    def init(self, theta: np.ndarray) -> np.ndarray:
+        return np.array(theta, dtype=np.float64)
+
+    def update(self, k, theta, grad, step, state):
+        x_new = theta - self.step_at(k, step) * grad(theta)
+        return x_new + self.beta * (x_new - state), x_new
+
+
+class Adam(_Optimizer):
+    """Adam with bias correction: :math:`m^+ = \\beta_1 m + (1 - \\beta_1) g`, :math:`v^+ = \\beta_2 v + (1 - \\beta_2)
+    g^2`, :math:`x^+ = x - \\delta_k\\, \\hat m / (\\sqrt{\\hat v} + \\epsilon)` with
+    :math:`\\hat m = m^+/(1 - \\beta_1^{t})`, :math:`\\hat v = v^+/(1 - \\beta_2^{t})` after :math:`t` steps.
+    Chapter 9.
+
+    Its preconditioner after a step is the diagonal :math:`P = \\sqrt{\\hat v} + \\epsilon` that step used, so the
+    next step is :math:`x^+ = x - \\delta P^{-1} \\hat m^+` up to the change of :math:`P`; before the first step it
+    has none.
+
+    Parameters
+    ----------
+    beta1, beta2 : float, default 0.9, 0.999
+        The decay rates of the first and second moments, in :math:`[0, 1)`.
+    eps : float, default 1e-8
+        :math:`\\epsilon > 0`.
+    warmup : int, default 0
+        Linear warmup length (see the module docstring).
+    """
+
+    adaptive = True
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *, warmup: int = 0) -> None:
+        super().__init__(warmup)
+        self.beta1 = _beta(beta1, "beta1")
+        self.beta2 = _beta(beta2, "beta2")
+        self.eps = positive_number(eps, "eps")
+
+    def init(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        zeros = np.zeros(np.shape(theta))
+        return zeros, zeros.copy(), 0
+
+    def update(self, k, theta, grad, step, state):
+        m, v, t = state
+        g = grad(theta)
+        b1, b2 = self.beta1, self.beta2
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * (g * g)
+        t += 1
+        p = np.sqrt(v / (1.0 - b2**t)) + self.eps
+        new = theta - (self.step_at(k, step) / (1.0 - b1**t)) * m / p
+        return new, (m, v, t)
+
+    def preconditioner(self, state) -> np.ndarray | None:
+        m, v, t = state
+        if t == 0:
+            return None
+        return np.sqrt(v / (1.0 - self.beta2**t)) + self.eps
+
+
+class MiniBatchSGD(_Optimizer):
+    """Mini-batch SGD :math:`x^+ = x - \\delta_k \\nabla f_{B_k}(x)`, with :math:`B_k` a batch of ``batch`` example
+    indices drawn uniformly with replacement from ``range(n_examples)``. Chapter 9.
+
+    The full-batch ``grad`` that :func:`lecturelib.curvature.track_sharpness` passes is used only to measure the
+    sharpness; the steps use ``batch_grad``.
+
+    Parameters
+    ----------
+    batch_grad : callable
+        ``batch_grad(theta, indices)``: the gradient of the mean loss over the examples ``indices`` (an int array,
+        possibly with repeats).
+    n_examples : int
+        The number of examples, at least 1.
+    batch : int
+        The batch size, at least 1.
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the batches; :meth:`init` restarts it, so a run is reproducible.
+    warmup : int, default 0
+        Linear warmup length (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        batch_grad: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        n_examples: int,
+        batch: int,
+        seed: int,
+        *,
+        warmup: int = 0,
+    ) -> None:
+        super().__init__(warmup)
+        if not callable(batch_grad):
+            raise TypeError(f"batch_grad must be a callable (theta, indices) -> gradient, got {batch_grad!r}")
+        self.batch_grad = batch_grad
+        self.n_examples = integer_at_least(n_examples, "n_examples", 1)
+        self.batch = integer_at_least(batch, "batch", 1)
+        self.seed = integer_at_least(seed, "seed", 0)
+
+    def init(self, theta: np.ndarray) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+    def update(self, k, theta, grad, step, state):
+        indices = state.integers(0, self.n_examples, size=self.batch)
+        g = np.asarray(self.batch_grad(theta, indices), dtype=np.float64)
+        return theta - self.step_at(k, step) * g, state
