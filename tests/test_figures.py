@@ -168,8 +168,11 @@ def _png_bytes(src: str, html: Path, page: Path) -> bytes:
 
 
 def _open(browser, url: str, theme: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_init_script(f"localStorage.setItem('theme', '{theme}');")
+    # pydata-sphinx-theme keeps the chosen mode in localStorage ("mode", resolved into "theme"); "auto" would follow
+    # the browser's colour scheme, so both are set.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=theme)
+    context.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
+    context.set_default_timeout(120_000)  # pages with animations are large, and the machine may be busy
     tab = context.new_page()
     tab.goto(url, wait_until="load")
     tab.wait_for_load_state("networkidle")
@@ -205,8 +208,11 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
             url = f"{server}/{page.relative_to(built_site).as_posix()}"
             tab, context = _open(figure_browser, url, "light")
             try:
+                images = tab.evaluate(IMAGES)
+                if not images:
+                    continue
                 small_px = tab.evaluate(SMALL_TEXT)
-                for image in tab.evaluate(IMAGES):
+                for image in images:
                     if not image["visible"] or not image["natural"]:
                         continue  # an animation's hidden frame buffer, or a collapsed solution
                     png = Image.open(io.BytesIO(_png_bytes(image["src"], built_site, page)))
@@ -241,16 +247,19 @@ BACKGROUND = """(index) => {
 
 
 def _ink_contrast(shot: np.ndarray, background: tuple) -> tuple[float, tuple]:
-    """The figure's ink: the most common neutral colour of the photographed figure that is far from the background
-    it is shown on (the colour of its axes, ticks and labels); its contrast against that background."""
+    """The figure's ink and its contrast against the background it is shown on.
+
+    The ink is the neutral (grey-level) colour, among those covering at least 100 pixels of the photographed
+    figure, that contrasts most with the background: the colour of the axes, ticks and labels (drawn in one solid
+    colour whose antialiased strokes reach it), not of grey data such as a shaded map or a pale thick line.
+    """
     rgb = shot[..., :3].reshape(-1, 3).astype(int)
-    neutral = rgb[(rgb.max(axis=1) - rgb.min(axis=1)) < 24] / 255
-    lum_bg = luminance(background)
-    lum = 0.2126 * neutral[:, 0] + 0.7152 * neutral[:, 1] + 0.0722 * neutral[:, 2]  # monotone enough to sort
-    far = neutral[np.abs(lum - lum_bg) > 0.25]
-    assert len(far) > 50, "no text or axes found in the figure"
-    ink = Counter(map(tuple, np.round(far * 255).astype(int) // 8 * 8)).most_common(1)[0][0]
-    ink = tuple(np.median(far[np.all(np.round(far * 255).astype(int) // 8 * 8 == ink, axis=1)], axis=0))
+    neutral = rgb[(rgb.max(axis=1) - rgb.min(axis=1)) < 24]
+    levels, counts = np.unique(neutral // 8, axis=0, return_counts=True)
+    candidates = [tuple(np.median(neutral[np.all(neutral // 8 == level, axis=1)], axis=0) / 255)
+                  for level, count in zip(levels, counts) if count >= 100]
+    assert candidates, "no text or axes found in the figure"
+    ink = max(candidates, key=lambda colour: contrast(colour, background))
     return contrast(ink, background), ink
 
 
