@@ -81,7 +81,13 @@ def test_course_style_fonts_column_width_and_sharp_png():
     import matplotlib as mpl
     from PIL import Image
 
-    from lecturelib.plots import COLUMN_WIDTH, MIN_FONT_SIZE, PALETTE, _png_for_the_column, use_course_style
+    from lecturelib.plots import (
+        COLUMN_WIDTH,
+        MIN_FONT_SIZE,
+        PALETTE,
+        _png_for_the_column,
+        use_course_style,
+    )
 
     with mpl.rc_context():
         use_course_style()
