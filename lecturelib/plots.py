@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 #: Width of the website's content column in inches of a figure: 6.88 in at 100 px per inch (``figure.dpi``) is the
-#: 688 CSS px that the site's main column measures in Chromium at a 1280 px window. A figure this wide or narrower
-#: is shown at its drawn size, so its text is as large on the page as the style says.
+#: 688 CSS px of the main column; a notebook output gets 672 px of it (Chromium, 1280 px window). A figure this wide
+#: is shown at 97 % or more of its drawn size, a narrower one at its drawn size, so its text is as large on the page
+#: as the style says (``tests/test_figures.py`` measures it).
 COLUMN_WIDTH = 6.88
 
 #: The colour cycle ``C0``-``C9``: matplotlib's ten "tab" hues, darkened where needed so that every colour has a
