@@ -15,7 +15,8 @@ One module per concept:
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
 - :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
   starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
-- :mod:`lecturelib.plots`: cobweb diagrams of one-dimensional maps.
+- :mod:`lecturelib.plots`: the course's figure style (``use_course_style``) and cobweb diagrams of one-dimensional
+  maps.
 - :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
   (``python -m lecturelib.homework export OUTDIR``); import it as a whole (``import lecturelib.homework as hw``).
 """
@@ -38,7 +39,7 @@ from lecturelib.linear_nets import (
     theorem3_step,
 )
 from lecturelib.mlp import TanhMLP
-from lecturelib.plots import cobweb, cobweb_path
+from lecturelib.plots import cobweb, cobweb_path, use_course_style
 from lecturelib.relu_nets import TwoLayerReLU, classify_tail, theorem4_bound, theorem4_lhs
 from lecturelib.symbolic import descent_step_bound, gradient, hessian, max_stable_step, taylor_polynomial
 
@@ -72,4 +73,5 @@ __all__ = [
     "theorem4_lhs",
     "top_hessian_eigenvalue",
     "track_sharpness",
+    "use_course_style",
 ]

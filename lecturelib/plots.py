@@ -1,18 +1,125 @@
-"""Pictures of one-dimensional maps: the cobweb (staircase) diagram.
+"""The course's figure style, and pictures of one-dimensional maps (the cobweb, or staircase, diagram).
 
-Introduced in chapter 3 and used again in chapter 4's explorables.
+:func:`use_course_style` is called in every chapter's imports cell (chapter 1 on): one figure style for the whole
+course, drawn for the width of the website's content column and readable on its light and dark themes. The cobweb
+diagram is introduced in chapter 3 and used again in chapter 4's explorables.
 """
 
 from __future__ import annotations
 
 import math
+from binascii import b2a_base64
 from collections.abc import Callable
 from numbers import Integral, Real
 
+import matplotlib as mpl
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-__all__ = ["cobweb", "cobweb_path"]
+__all__ = [
+    "COLUMN_WIDTH",
+    "COURSE_STYLE",
+    "MIN_FONT_SIZE",
+    "PALETTE",
+    "cobweb",
+    "cobweb_path",
+    "use_course_style",
+]
+
+#: Width of the website's content column in inches of a figure: 6.88 in at 100 px per inch (``figure.dpi``) is the
+#: 688 CSS px of the main column; a notebook output gets 672 px of it (Chromium, 1280 px window). A figure this wide
+#: is shown at 97 % or more of its drawn size, a narrower one at its drawn size, so its text is as large on the page
+#: as the style says (``tests/test_figures.py`` measures it).
+COLUMN_WIDTH = 6.88
+
+#: The colour cycle ``C0``-``C9``: matplotlib's ten "tab" hues, darkened where needed so that every colour has a
+#: contrast of at least 4:1 against the white page, and (after the site's dark-mode filter, ``invert(1)
+#: hue-rotate(180deg)``, which keeps hues and flips lightness) at least 5:1 against the dark page.
+PALETTE = (
+    "#1f77b4",  # blue
+    "#b35900",  # orange
+    "#2a7f2a",  # green
+    "#d62728",  # red
+    "#9467bd",  # purple
+    "#8c564b",  # brown
+    "#c2378f",  # pink
+    "#6b6b6b",  # grey
+    "#7a7a00",  # olive
+    "#00808f",  # cyan
+)
+
+#: The smallest font size (points) the style uses; chapters pass no smaller ``fontsize``.
+MIN_FONT_SIZE = 9.5
+
+#: The rcParams of the course style: column-wide figures at 100 px per inch (shown in a notebook as PNG at twice
+#: that, for high-density screens), laid out to fit their labels and legends, font sizes that stay at least as large as the site's small text, a transparent background, dark text
+#: and the palette above.
+COURSE_STYLE = {
+    "figure.figsize": (COLUMN_WIDTH, 3.6),
+    "figure.autolayout": True,
+    "figure.dpi": 100,
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+    "savefig.transparent": True,
+    "legend.facecolor": "white",
+    "legend.framealpha": 0.85,
+    "font.size": 10.0,
+    "axes.titlesize": 10.5,
+    "axes.labelsize": 10.0,
+    "figure.titlesize": 11.0,
+    "xtick.labelsize": MIN_FONT_SIZE,
+    "ytick.labelsize": MIN_FONT_SIZE,
+    "legend.fontsize": MIN_FONT_SIZE,
+    "legend.title_fontsize": MIN_FONT_SIZE,
+    "text.color": "black",
+    "axes.labelcolor": "black",
+    "axes.edgecolor": "black",
+    "xtick.color": "black",
+    "ytick.color": "black",
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "image.cmap": "viridis",
+}
+
+
+def _png_for_the_column(fig: Figure) -> tuple[str, dict] | None:
+    """A figure as a PNG at twice its ``dpi`` (sharp on high-density screens), declared at its drawn width.
+
+    Only the width goes into the output's metadata (no height), so that a narrow screen can scale the image down
+    without distorting it.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    data = print_figure(fig, fmt="retina")
+    if data is None:
+        return None
+    width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
+    return b2a_base64(data, newline=False).decode("ascii"), {"width": width // 2}
+
+
+def use_course_style() -> None:
+    """Use the course's figure style from now on (called in each chapter's imports cell).
+
+    Sets :data:`COURSE_STYLE` in ``matplotlib.rcParams``. In a notebook with the inline backend, figures are then
+    shown as PNG files at twice the figure's dpi whose declared width is the drawn width, so that a
+    :data:`COLUMN_WIDTH`-wide figure fills the website's column at 1 CSS px per 1/100 inch and stays sharp on a
+    high-density screen.
+
+    Introduced in chapter 1.
+    """
+    mpl.rcParams.update(COURSE_STYLE)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the notebook tools
+        return
+    shell = get_ipython()
+    if shell is None or "inline" not in str(mpl.get_backend()):
+        return
+    import matplotlib_inline.backend_inline  # noqa: F401  (configures the inline formatters first, then we replace png)
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _png_for_the_column)
 
 
 def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: float = 1e6) -> np.ndarray:

@@ -72,3 +72,38 @@ def test_cobweb_rejects_empty_interval():
     with pytest.raises(ValueError, match="xlim"):
         cobweb(ax, logistic, 0.2, 3, xlim=(1, 0))
     plt.close(fig)
+
+
+def test_course_style_fonts_column_width_and_sharp_png():
+    import base64
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    from lecturelib.plots import (
+        COLUMN_WIDTH,
+        MIN_FONT_SIZE,
+        PALETTE,
+        _png_for_the_column,
+        use_course_style,
+    )
+
+    with mpl.rc_context():
+        use_course_style()
+        keys = [key for key in mpl.rcParams if key == "font.size" or key.endswith(("fontsize", "labelsize", "titlesize"))]
+        sizes = [mpl.rcParams[key] for key in keys]
+        points = [mpl.font_manager.FontProperties(size=s).get_size_in_points() for s in sizes]
+        assert min(points) >= MIN_FONT_SIZE  # no relative size ("small") below the stated smallest
+        assert [mpl.colors.to_hex(c) for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]] == list(PALETTE)
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.set(xlabel="x", ylabel="y", title="a title")
+        ax.legend()
+        data, meta = _png_for_the_column(fig)
+        png = Image.open(io.BytesIO(base64.b64decode(data)))
+        plt.close(fig)
+    assert png.mode == "RGBA" and png.getpixel((0, 0))[3] == 0  # transparent background
+    assert png.info["dpi"][0] == pytest.approx(200, abs=0.01)  # twice the 100 px per inch of the layout
+    assert meta == {"width": png.size[0] // 2}  # declared at its drawn size; no height, so it scales without distortion
+    assert 0.9 * COLUMN_WIDTH * 100 <= meta["width"] <= COLUMN_WIDTH * 100 + 1  # a default figure fills the column

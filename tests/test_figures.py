@@ -1,0 +1,325 @@
+"""The figures: described, numbered, cited, legible at the size the site shows them, readable in dark mode.
+
+Three kinds of checks:
+
+- the chapters' sources: every cell that draws a figure carries alt text, a caption and a name (myst-nb's
+  ``mystnb: image: alt:`` and ``mystnb: figure:`` cell metadata), the prose cites each figure with ``{numref}``,
+  and no cell sets a font smaller than the course style's smallest;
+- the course style (``lecturelib.plots``): every colour of its palette keeps a contrast of at least 3:1 (WCAG's
+  floor for graphics) against the page, in light mode and, after the site's dark-mode filter, in dark mode;
+- the built site, in Chromium (``built_site`` from ``tests/conftest.py``, or ``SITE_HTML``):
+
+  * **legibility**: for every image in a page, the size on screen of the style's smallest font,
+    ``MIN_FONT_SIZE / 72 * dpi * displayed width / natural width`` CSS px (the dpi read from the PNG), must be at
+    least ``LEGIBLE_FRACTION`` (0.8) of the page's small text (the computed size of a ``<small>`` in the article);
+  * **dark mode**: with ``localStorage.theme = "dark"`` every figure is photographed; the figure's ink (the most
+    common colour among its neutral, non-background pixels: axes, ticks and text) must have a contrast of at least
+    4.5:1 (WCAG's floor for text) against the page colour around it. The same in light mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import http.server
+import io
+import re
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jupytext
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+
+from lecturelib.plots import MIN_FONT_SIZE, PALETTE
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.md")) + sorted((ROOT / "book" / "homework").glob("*.md"))
+
+LEGIBLE_FRACTION = 0.8  # the smallest text in a figure, on screen, against the page's small text
+TEXT_CONTRAST = 4.5  # WCAG 2.1 AA for (normal-size) text
+GRAPHICS_CONTRAST = 3.0  # WCAG 2.1 AA for graphical objects (1.4.11)
+# pydata-sphinx-theme's page background in its two modes ("foundation" white and black).
+PAGE_LIGHT, PAGE_DARK = "#ffffff", "#14181e"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Colour arithmetic (WCAG 2.1 relative luminance and contrast ratio; the CSS filter of the dark mode)
+
+
+def luminance(rgb) -> float:
+    c = np.asarray(rgb, dtype=float)
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2])
+
+
+def contrast(a, b) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def dark_mode_filter(rgb) -> np.ndarray:
+    """``filter: invert(1) hue-rotate(180deg)`` on an sRGB colour, as the Filter Effects spec defines both."""
+    inverted = 1 - np.asarray(rgb, dtype=float)
+    cos, sin = -1.0, 0.0  # 180 degrees
+    matrix = np.array(
+        [
+            [0.213 + cos * 0.787 - sin * 0.213, 0.715 - cos * 0.715 - sin * 0.715, 0.072 - cos * 0.072 + sin * 0.928],
+            [0.213 - cos * 0.213 + sin * 0.143, 0.715 + cos * 0.285 + sin * 0.140, 0.072 - cos * 0.072 - sin * 0.283],
+            [0.213 - cos * 0.213 - sin * 0.787, 0.715 - cos * 0.715 + sin * 0.715, 0.072 + cos * 0.928 + sin * 0.072],
+        ]
+    )
+    return np.clip(matrix @ inverted, 0, 1)
+
+
+def test_contrast_arithmetic_matches_wcag_examples():
+    assert contrast((0, 0, 0), (1, 1, 1)) == pytest.approx(21.0)
+    assert contrast(to_rgb("#767676"), (1, 1, 1)) == pytest.approx(4.54, abs=0.01)  # the classic AA grey
+    np.testing.assert_allclose(dark_mode_filter((0, 0, 0)), (1, 1, 1))  # black ink becomes white
+
+
+@pytest.mark.parametrize("colour", PALETTE)
+def test_palette_is_readable_on_both_themes(colour):
+    rgb = to_rgb(colour)
+    assert contrast(rgb, to_rgb(PAGE_LIGHT)) >= GRAPHICS_CONTRAST, colour
+    assert contrast(dark_mode_filter(rgb), to_rgb(PAGE_DARK)) >= GRAPHICS_CONTRAST, colour
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The chapters' sources
+
+# A figure cell draws at its top level (a cell that only defines a drawing function draws nothing yet).
+DRAWS = re.compile(r"^(?!def |\s).*(plt\.subplots\(|plt\.figure\(|step_explorer\()", re.MULTILINE)
+
+
+def _figure_cells():
+    for path in CHAPTERS:
+        for index, cell in enumerate(jupytext.read(path).cells):
+            if cell.cell_type == "code" and DRAWS.search(cell.source):
+                yield path, index, cell
+
+
+def test_every_figure_has_alt_text_a_caption_and_a_name_that_the_prose_cites():
+    cells = list(_figure_cells())
+    assert len(cells) >= 40, len(cells)  # 32 lecture figures, 3 sliders, 5 in homework solutions
+    names, problems = [], []
+    for path, index, cell in cells:
+        where = f"{path.relative_to(ROOT)} cell {index}"
+        meta = cell.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        caption, name = str(figure.get("caption", "")), str(figure.get("name", ""))
+        if len(caption) < 40:
+            problems.append(f"{where}: no caption")
+        if not name.startswith("fig-"):
+            problems.append(f"{where}: no figure name fig-...")
+        explorer = "step_explorer(" in cell.source
+        alt = str(image.get("alt", ""))
+        if not explorer and len(alt.split()) < 25:  # a slider's frames get their description from the explorable
+            problems.append(f"{where}: alt text missing or too short to say what to notice ({len(alt.split())} words)")
+        if "$" in alt or "\\" in alt:
+            problems.append(f"{where}: alt text with TeX, which a screen reader would spell out")
+        text = path.read_text(encoding="utf-8")
+        if f"{{numref}}`{name}`" not in text:
+            problems.append(f"{where}: {name} is never cited with {{numref}}")
+        names.append(name)
+    duplicates = [n for n, c in Counter(names).items() if c > 1]
+    assert not problems and not duplicates, "\n".join(problems + [f"duplicate name {d}" for d in duplicates])
+
+
+def test_no_figure_sets_a_font_smaller_than_the_style():
+    small = []
+    for path in CHAPTERS:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for value in re.findall(r"fontsize\s*=\s*([\"']?[\w.-]+[\"']?)", line):
+                value = value.strip("\"'")
+                try:
+                    too_small = float(value) < MIN_FONT_SIZE
+                except ValueError:
+                    too_small = value in {"xx-small", "x-small", "small", "smaller"}
+                if too_small:
+                    small.append(f"{path.relative_to(ROOT)}:{number}: fontsize={value}")
+    assert not small, "\n".join(small)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The built site, in Chromium
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serve(directory: Path):
+    """A local HTTP server for a built site; yields its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+def _pages(html: Path) -> list[Path]:
+    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def site_tools():
+    return CHROMIUM, CHROMIUM_ARGS, _pages, _serve
+
+
+@pytest.fixture(scope="module")
+def figure_browser(site_tools):
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium, args, _, _ = site_tools
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
+        yield browser
+        browser.close()
+
+
+def _png_bytes(src: str, html: Path, page: Path) -> bytes:
+    if src.startswith("data:"):
+        return base64.b64decode(src.split(",", 1)[1])
+    return (html / unquote(urlsplit(src).path).lstrip("/")).read_bytes()
+
+
+def _open(browser, url: str, theme: str):
+    # pydata-sphinx-theme keeps the chosen mode in localStorage ("mode", resolved into "theme"); "auto" would follow
+    # the browser's colour scheme, so both are set.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=theme)
+    context.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
+    context.set_default_timeout(120_000)  # pages with animations are large, and the machine may be busy
+    tab = context.new_page()
+    tab.goto(url, wait_until="load")
+    tab.wait_for_load_state("networkidle")
+    return tab, context
+
+
+IMAGES = """() => Array.from(document.querySelectorAll('article img')).map((img, i) => {
+  img.setAttribute('data-figure-index', i);
+  const box = img.getBoundingClientRect();
+  return {index: i, src: img.currentSrc || img.src, natural: img.naturalWidth, shown: box.width,
+          visible: box.width > 0 && getComputedStyle(img).display !== 'none',
+          alt: img.getAttribute('alt') || ''};
+})"""
+
+SMALL_TEXT = """() => {
+  const small = document.createElement('small');
+  small.textContent = 'x';
+  document.querySelector('article').appendChild(small);
+  const size = parseFloat(getComputedStyle(small).fontSize);
+  small.remove();
+  return size;
+}"""
+
+
+@pytest.mark.site
+def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, built_site: Path):
+    from PIL import Image
+
+    _, _, pages, serve = site_tools
+    rows, failures = [], []
+    with serve(built_site) as server:
+        for page in pages(built_site):
+            url = f"{server}/{page.relative_to(built_site).as_posix()}"
+            tab, context = _open(figure_browser, url, "light")
+            try:
+                images = tab.evaluate(IMAGES)
+                if not images:
+                    continue
+                small_px = tab.evaluate(SMALL_TEXT)
+                for image in images:
+                    if not image["visible"] or not image["natural"]:
+                        continue  # an animation's hidden frame buffer, or a collapsed solution
+                    png = Image.open(io.BytesIO(_png_bytes(image["src"], built_site, page)))
+                    dpi = float(png.info.get("dpi", (72, 72))[0])
+                    px_per_point = dpi / 72 * image["shown"] / image["natural"]
+                    smallest_px = MIN_FONT_SIZE * px_per_point
+                    ratio = smallest_px / small_px
+                    name = f"{page.relative_to(built_site).as_posix()} image {image['index']}"
+                    rows.append((ratio, name, smallest_px, small_px, image["natural"], image["shown"], dpi))
+                    if ratio < LEGIBLE_FRACTION:
+                        failures.append(
+                            f"{name}: smallest text {smallest_px:.1f} px on screen < {LEGIBLE_FRACTION} x the page's "
+                            f"small text {small_px:.1f} px (drawn {image['natural']} px at {dpi:.0f} dpi, "
+                            f"shown {image['shown']:.0f} px)"
+                        )
+            finally:
+                context.close()
+    assert len(rows) >= 30, f"only {len(rows)} figures found"
+    worst = min(rows)
+    print(f"\n{len(rows)} figures; worst: {worst[1]}: smallest text {worst[2]:.1f} px = {worst[0]:.2f} x small text")
+    assert not failures, "\n".join(failures)
+
+
+BACKGROUND = """(index) => {
+  let element = document.querySelector(`img[data-figure-index='${index}']`);
+  for (; element; element = element.parentElement) {
+    const colour = getComputedStyle(element).backgroundColor;
+    if (colour && colour !== 'transparent' && !/rgba\\(.*, 0\\)$/.test(colour)) return colour;
+  }
+  return 'rgb(255, 255, 255)';
+}"""
+
+
+def _ink_contrast(shot: np.ndarray, background: tuple) -> tuple[float, tuple]:
+    """The figure's ink and its contrast against the background it is shown on.
+
+    The ink is the neutral (grey-level) colour, among those covering at least 100 pixels of the photographed
+    figure, that contrasts most with the background: the colour of the axes, ticks and labels (drawn in one solid
+    colour whose antialiased strokes reach it), not of grey data such as a shaded map or a pale thick line.
+    """
+    rgb = shot[..., :3].reshape(-1, 3).astype(int)
+    neutral = rgb[(rgb.max(axis=1) - rgb.min(axis=1)) < 24]
+    levels, counts = np.unique(neutral // 8, axis=0, return_counts=True)
+    candidates = [tuple(np.median(neutral[np.all(neutral // 8 == level, axis=1)], axis=0) / 255)
+                  for level, count in zip(levels, counts) if count >= 100]
+    assert candidates, "no text or axes found in the figure"
+    ink = max(candidates, key=lambda colour: contrast(colour, background))
+    return contrast(ink, background), ink
+
+
+@pytest.mark.site
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_figures_keep_their_contrast_in_both_themes(figure_browser, site_tools, built_site: Path, theme: str, tmp_path):
+    from PIL import Image
+
+    _, _, pages, serve = site_tools
+    results, failures = [], []
+    with serve(built_site) as server:
+        for page in pages(built_site):
+            url = f"{server}/{page.relative_to(built_site).as_posix()}"
+            tab, context = _open(figure_browser, url, theme)
+            try:
+                assert tab.evaluate("() => document.documentElement.dataset.theme") == theme
+                for image in tab.evaluate(IMAGES):
+                    if not image["visible"] or not image["natural"]:
+                        continue
+                    element = tab.locator(f"img[data-figure-index='{image['index']}']")
+                    element.scroll_into_view_if_needed()
+                    shot = np.array(Image.open(io.BytesIO(element.screenshot())).convert("RGB"))
+                    css = tab.evaluate(BACKGROUND, image["index"])
+                    background = tuple(int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])
+                    ratio, ink = _ink_contrast(shot, background)
+                    name = f"{page.relative_to(built_site).as_posix()} image {image['index']}"
+                    results.append((ratio, name))
+                    if ratio < TEXT_CONTRAST:
+                        failures.append(f"{name}: ink {np.round(ink, 2)} on {np.round(background, 2)}: {ratio:.2f}:1")
+            finally:
+                context.close()
+    assert len(results) >= 30, f"only {len(results)} figures found"
+    worst = min(results)
+    print(f"\n{theme}: {len(results)} figures; lowest ink contrast {worst[0]:.2f}:1 ({worst[1]})")
+    assert not failures, "\n".join(failures)
