@@ -1,0 +1,625 @@
+"""Deep linear networks: the step-size bounds of Nar & Sastry and gradient descent on them.
+
+Introduced in chapter 5 (Theorem 1, Corollaries 1 and 2) and used again in chapter 6 (identity initialization,
+Theorems 2 and 3).
+
+A network of depth :math:`L` is a list of weights ``[W1, ..., WL]`` (2-D arrays; plain numbers are read as
+:math:`1 \\times 1` matrices). It computes the matrix :math:`\\hat R = W_L \\cdots W_1` and is trained on
+
+.. math::
+
+    \\ell(W_1, \\dots, W_L) = \\tfrac12 \\lVert R - W_L \\cdots W_1 \\rVert_F^2 ,
+
+which equals the paper's loss :math:`\\frac{1}{2N}\\sum_i \\lVert R x_i - W_L\\cdots W_1 x_i\\rVert^2` on whitened data
+(:math:`\\frac1N\\sum_i x_i x_i^\\top = I`). The gradient with respect to :math:`W_j` is
+:math:`-(W_L\\cdots W_{j+1})^\\top (R - \\hat R)(W_{j-1}\\cdots W_1)^\\top`.
+
+Symmetry and positive semidefiniteness are checked to a relative tolerance :data:`TOLERANCE`:
+:math:`\\lVert R - R^\\top\\rVert_F \\le \\mathrm{tol}\\,\\max(1, \\lVert R\\rVert_F)` and
+:math:`\\lambda_{\\min}(R) \\ge -\\mathrm{tol}\\,\\max(1, \\rho(R))`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numba
+import numpy as np
+
+from lecturelib._checks import integer_at_least, positive_number
+
+__all__ = [
+    "TOLERANCE",
+    "TrainResult",
+    "closest_psd",
+    "corollary1_bound",
+    "corollary2_radius",
+    "gradient",
+    "hessian",
+    "invariant_set_distance",
+    "loss",
+    "max_convergent_step",
+    "product",
+    "theorem1_bound",
+    "theorem2_step",
+    "theorem3_step",
+    "train",
+    "train_scalar",
+]
+
+#: Relative tolerance of the symmetry and positive-semidefiniteness checks.
+TOLERANCE = 1e-10
+
+#: Training stops as diverged once the loss exceeds this value (or is not finite).
+DIVERGENCE_LOSS = 1e12
+
+
+# --------------------------------------------------------------------------------------------------------------
+# validation
+
+
+def _as_matrix(value: Any, name: str) -> np.ndarray:
+    """A finite 2-D float array from ``value`` (a number becomes 1×1), or raise."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got a bool")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got {type(value).__name__}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got {type(value).__name__}") from err
+    if array.ndim == 0:
+        array = array.reshape(1, 1)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (or a number), got an array of shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    return array
+
+
+def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
+    """The layers as a list of 2-D float arrays that chain (W_{j+1} has as many columns as W_j has rows)."""
+    if isinstance(weights, np.ndarray) and weights.ndim == 3:
+        weights = list(weights)
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+        raise TypeError(f"{name} must be a list [W1, ..., WL] of 2-D arrays, got {type(weights).__name__}")
+    if len(weights) < 1:
+        raise ValueError(f"{name} must hold at least one layer (depth >= 1), got an empty list")
+    layers = [_as_matrix(w, f"{name}[{j}]") for j, w in enumerate(weights)]
+    for j in range(1, len(layers)):
+        if layers[j].shape[1] != layers[j - 1].shape[0]:
+            raise ValueError(
+                f"{name} do not chain: {name}[{j}] has shape {layers[j].shape} but must have "
+                f"{layers[j - 1].shape[0]} columns to multiply {name}[{j - 1}] of shape {layers[j - 1].shape}"
+            )
+    return layers
+
+
+def _as_symmetric(R: Any, name: str = "R") -> np.ndarray:
+    matrix = _as_matrix(R, name)
+    if matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
+    if np.linalg.norm(matrix - matrix.T) > TOLERANCE * max(1.0, np.linalg.norm(matrix)):
+        raise ValueError(f"{name} must be symmetric (to relative tolerance {TOLERANCE:g})")
+    return (matrix + matrix.T) / 2
+
+
+def _spectral_norm(matrix: np.ndarray) -> float:
+    return float(np.linalg.norm(matrix, 2))
+
+
+def _chain(layers: Sequence[np.ndarray], rows: int) -> np.ndarray:
+    """The product of ``layers`` in order (last first); the identity of size ``rows`` for no layers."""
+    result = np.eye(rows)
+    for w in layers:
+        result = w @ result
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the loss and its derivatives
+
+
+def product(weights: Sequence[Any]) -> np.ndarray:
+    """The end-to-end matrix :math:`\\hat R = W_L \\cdots W_1` of a network.
+
+    Introduced in chapter 5.
+    """
+    layers = _as_weights(weights)
+    return _chain(layers, layers[0].shape[1])
+
+
+def _check_target(R: Any, layers: list[np.ndarray]) -> np.ndarray:
+    target = _as_matrix(R, "R")
+    shape = (layers[-1].shape[0], layers[0].shape[1])
+    if target.shape != shape:
+        raise ValueError(f"R must have the shape {shape} of the network's product W_L...W_1, got {target.shape}")
+    return target
+
+
+def loss(R: Any, weights: Sequence[Any]) -> float:
+    """The loss :math:`\\tfrac12\\lVert R - W_L\\cdots W_1\\rVert_F^2`.
+
+    Introduced in chapter 5.
+    """
+    layers = _as_weights(weights)
+    target = _check_target(R, layers)
+    return float(0.5 * np.sum((target - _chain(layers, layers[0].shape[1])) ** 2))
+
+
+def _prefixes(layers: list[np.ndarray]) -> list[np.ndarray]:
+    """P[k] = W_k ... W_1 with P[0] = I, for k = 0..L."""
+    out = [np.eye(layers[0].shape[1])]
+    for w in layers:
+        out.append(w @ out[-1])
+    return out
+
+
+def _suffixes(layers: list[np.ndarray]) -> list[np.ndarray]:
+    """S[k] = W_L ... W_{k+1} (0-based: S[k] is the product of layers k+1..L-1), S[L] = I, for k = 0..L."""
+    out = [np.eye(layers[-1].shape[0])]
+    for w in reversed(layers):
+        out.append(out[-1] @ w)
+    return out[::-1]
+
+
+def _gradient(target: np.ndarray, layers: list[np.ndarray]) -> list[np.ndarray]:
+    pre = _prefixes(layers)
+    suf = _suffixes(layers)
+    error = target - pre[-1]
+    return [-(suf[j + 1].T @ error @ pre[j].T) for j in range(len(layers))]
+
+
+def gradient(R: Any, weights: Sequence[Any]) -> list[np.ndarray]:
+    """The gradient of the loss with respect to each layer.
+
+    .. math:: \\nabla_{W_j}\\ell = -(W_L\\cdots W_{j+1})^\\top (R - W_L\\cdots W_1)(W_{j-1}\\cdots W_1)^\\top
+
+    Introduced in chapter 5.
+    """
+    layers = _as_weights(weights)
+    return _gradient(_check_target(R, layers), layers)
+
+
+def _hvp(target: np.ndarray, layers: list[np.ndarray], directions: list[np.ndarray]) -> list[np.ndarray]:
+    """The Hessian applied to the directions, by differentiating the gradient formula along them."""
+    L = len(layers)
+    pre = _prefixes(layers)
+    suf = _suffixes(layers)
+    error = target - pre[-1]
+    # derivative of the prefixes P[k] = W_k...W_1 and of the suffixes S[k] = W_L...W_{k+1} along the directions
+    dpre = [np.zeros_like(pre[0])]
+    for k in range(L):
+        dpre.append(directions[k] @ pre[k] + layers[k] @ dpre[k])
+    dsuf = [np.zeros_like(suf[L])] * (L + 1)
+    for k in range(L - 1, -1, -1):
+        dsuf[k] = dsuf[k + 1] @ layers[k] + suf[k + 1] @ directions[k]
+    derror = -dpre[-1]
+    return [
+        -(dsuf[j + 1].T @ error @ pre[j].T + suf[j + 1].T @ derror @ pre[j].T + suf[j + 1].T @ error @ dpre[j].T)
+        for j in range(L)
+    ]
+
+
+def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
+    """The Hessian of the loss with respect to all weights, as a symmetric matrix.
+
+    The coordinates are the entries of ``W1, ..., WL`` in that order, each flattened row by row (so the gradient
+    flattened the same way is ``np.concatenate([g.ravel() for g in gradient(R, weights)])``). Built column by
+    column from exact Hessian-vector products (the derivative of the gradient formula); meant for small networks,
+    where :math:`\\lambda_{\\max}` and :math:`\\lambda_{\\min}` come from ``numpy.linalg.eigvalsh``.
+
+    Introduced in chapter 5.
+    """
+    layers = _as_weights(weights)
+    target = _check_target(R, layers)
+    sizes = [w.size for w in layers]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offsets[-1])
+    H = np.empty((n, n))
+    for col in range(n):
+        basis = np.zeros(n)
+        basis[col] = 1.0
+        directions = [basis[offsets[j] : offsets[j + 1]].reshape(w.shape) for j, w in enumerate(layers)]
+        H[:, col] = np.concatenate([h.ravel() for h in _hvp(target, layers, directions)])
+    return (H + H.T) / 2
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the bounds
+
+
+def theorem1_bound(weights: Sequence[Any]) -> float:
+    """The largest step at which gradient descent can converge to the optimum ``weights`` (Theorem 1).
+
+    .. math:: \\delta \\le \\frac{2}{\\sum_{j=1}^{L} \\lVert p_{j-1}\\rVert^2 \\lVert q_{j+1}\\rVert^2},
+        \\qquad p_j = W_j\\cdots W_1 v,\\quad q_j = u^\\top W_L\\cdots W_j,
+
+    with :math:`p_0 = v`, :math:`q_{L+1} = u^\\top` and :math:`u, v` the top left and right singular vectors of
+    :math:`\\hat R = W_L\\cdots W_1`. For scalar layers this is :math:`2 / \\sum_i \\prod_{j\\ne i} w_j^2`.
+    Returns ``inf`` when the sum is zero.
+
+    Introduced in chapter 5.
+    """
+    layers = _as_weights(weights)
+    pre = _prefixes(layers)
+    suf = _suffixes(layers)
+    U, _, Vt = np.linalg.svd(pre[-1])
+    u, v = U[:, 0], Vt[0]
+    total = sum(
+        float(np.sum((pre[j] @ v) ** 2) * np.sum((u @ suf[j + 1]) ** 2)) for j in range(len(layers))
+    )
+    return float("inf") if total == 0 else 2.0 / total
+
+
+def corollary1_bound(R: Any, depth: int) -> float:
+    """The largest step at which gradient descent can converge to a global optimum (Corollary 1).
+
+    .. math:: \\delta \\le \\frac{2}{L\\,\\rho(R)^{2(L-1)/L}}
+
+    with :math:`\\rho(R)` the largest singular value of the target. For :math:`L = 1` this is 2 whatever the target
+    (ordinary least squares on whitened data: the Hessian is the identity); for :math:`R = 0` and :math:`L \\ge 2`
+    it returns ``inf`` (the corollary gives no bound).
+
+    Introduced in chapter 5.
+    """
+    target = _as_matrix(R, "R")
+    L = integer_at_least(depth, "depth", 1)
+    rho = _spectral_norm(target)
+    if L == 1:
+        return 2.0
+    if rho == 0:
+        return float("inf")
+    return 2.0 / (L * rho ** (2 * (L - 1) / L))
+
+
+def corollary2_radius(step: float, depth: int) -> float:
+    """The largest singular value a converged network can have at step ``step`` (Corollary 2).
+
+    .. math:: \\rho(\\hat R) \\le \\Bigl(\\frac{2}{L\\delta}\\Bigr)^{L/(2L-2)}
+
+    Requires ``depth >= 2`` (a single layer has no such bound).
+
+    Introduced in chapter 5.
+    """
+    delta = positive_number(step, "step")
+    L = integer_at_least(depth, "depth", 1)
+    if L < 2:
+        raise ValueError(f"depth must be at least 2 for Corollary 2 (a single layer has no bound), got {L}")
+    return float((2.0 / (L * delta)) ** (L / (2 * L - 2)))
+
+
+def theorem2_step(R: Any, depth: int) -> float:
+    """The step of Theorem 2: :math:`\\min\\{1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
+
+    ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`).
+
+    Introduced in chapter 6.
+    """
+    target = _as_symmetric(R)
+    L = integer_at_least(depth, "depth", 1)
+    eig = np.linalg.eigvalsh(target)
+    rho = float(np.max(np.abs(eig)))
+    if eig[0] < -TOLERANCE * max(1.0, rho):
+        raise ValueError(
+            f"R must be positive semidefinite for Theorem 2, its smallest eigenvalue is {eig[0]:.3g}; "
+            "use theorem3_step for a target with a negative eigenvalue"
+        )
+    return float(min(1.0 / L, 1.0 / (L * rho ** (2 * (L - 1) / L)) if rho > 0 else np.inf))
+
+
+def theorem3_step(R: Any, depth: int) -> float:
+    """The step of Theorem 3: :math:`\\min\\{1/(1-\\lambda_{\\min}(R)),\\ 1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
+
+    ``R`` must be square and symmetric. For a positive semidefinite ``R`` the first term is replaced by 1 (that
+    is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`.
+
+    Introduced in chapter 6.
+    """
+    target = _as_symmetric(R)
+    L = integer_at_least(depth, "depth", 1)
+    eig = np.linalg.eigvalsh(target)
+    rho = float(np.max(np.abs(eig)))
+    third = 1.0 / (L * rho ** (2 * (L - 1) / L)) if rho > 0 else np.inf
+    return float(min(1.0 / (1.0 - min(eig[0], 0.0)), 1.0 / L, third))
+
+
+def closest_psd(R: Any) -> np.ndarray:
+    """The positive semidefinite matrix nearest to the symmetric ``R`` in Frobenius norm.
+
+    With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
+
+    Introduced in chapter 6.
+    """
+    target = _as_symmetric(R)
+    eig, vec = np.linalg.eigh(target)
+    return (vec * np.maximum(eig, 0.0)) @ vec.T
+
+
+def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
+    """How far the layers are from the set that identity-initialized gradient descent stays on in exact arithmetic.
+
+    With :math:`R = U\\Lambda U^\\top` symmetric, the set holds the networks whose layers are all equal to one
+    matrix :math:`U D U^\\top` with :math:`D` diagonal (symmetric and commuting with :math:`R` when the
+    eigenvalues are distinct). The distance is :math:`(\\sum_i \\lVert W_i - U\\,\\mathrm{diag}(U^\\top
+    \\bar W U)\\,U^\\top\\rVert_F^2)^{1/2}` with :math:`\\bar W` the mean layer: zero on the set, and the size of
+    the component that rounding errors feed outside it.
+
+    Introduced in chapter 6.
+    """
+    target = _as_symmetric(R)
+    layers = _as_weights(weights)
+    if any(w.shape != target.shape for w in layers):
+        raise ValueError(f"weights must all have the shape {target.shape} of R")
+    _, vec = np.linalg.eigh(target)
+    mean = sum(layers) / len(layers)
+    centre = (vec * np.diag(vec.T @ mean @ vec)) @ vec.T
+    return float(np.sqrt(sum(np.sum((w - centre) ** 2) for w in layers)))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# training
+
+
+@dataclass
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    Attributes
+    ----------
+    weights : list of numpy.ndarray
+        The layers after the last step taken.
+    losses : numpy.ndarray
+        The loss before the first step and after each step taken (length ``steps taken + 1``).
+    diverged : bool
+        True if the loss became non-finite or exceeded ``1e12``; training stopped there.
+    """
+
+    weights: list[np.ndarray]
+    losses: np.ndarray
+    diverged: bool
+
+
+@numba.njit(cache=False)
+def _train_stack(W, R, step, n_steps, limit):  # pragma: no cover - compiled
+    """Gradient descent on square layers stacked as W[L, n, n], with hand-written products for tiny matrices."""
+    L, n = W.shape[0], W.shape[1]
+    pre = np.zeros((L + 1, n, n))
+    suf = np.zeros((L + 1, n, n))
+    grad = np.zeros((L, n, n))
+    tmp = np.zeros((n, n))
+    losses = np.empty(n_steps + 1)
+    diverged = False
+    taken = 0
+    for t in range(n_steps + 1):
+        # prefixes P[k] = W_k ... W_1 (pre[0] = I) and suffixes S[k] = W_L ... W_{k+1} (suf[L] = I)
+        for i in range(n):
+            for j in range(n):
+                pre[0, i, j] = 1.0 if i == j else 0.0
+                suf[L, i, j] = 1.0 if i == j else 0.0
+        for k in range(L):
+            for i in range(n):
+                for j in range(n):
+                    s = 0.0
+                    for m in range(n):
+                        s += W[k, i, m] * pre[k, m, j]
+                    pre[k + 1, i, j] = s
+        for k in range(L - 1, -1, -1):
+            for i in range(n):
+                for j in range(n):
+                    s = 0.0
+                    for m in range(n):
+                        s += suf[k + 1, i, m] * W[k, m, j]
+                    suf[k, i, j] = s
+        value = 0.0
+        for i in range(n):
+            for j in range(n):
+                e = R[i, j] - pre[L, i, j]
+                value += e * e
+        value *= 0.5
+        losses[t] = value
+        if not (value <= limit):  # also catches NaN
+            diverged = True
+            break
+        if t == n_steps:
+            break
+        # grad_k = -S[k+1]^T E P[k]^T with E = R - P[L]
+        for k in range(L):
+            # tmp = E @ P[k]^T
+            for i in range(n):
+                for j in range(n):
+                    s = 0.0
+                    for m in range(n):
+                        s += (R[i, m] - pre[L, i, m]) * pre[k, j, m]
+                    tmp[i, j] = s
+            for i in range(n):
+                for j in range(n):
+                    s = 0.0
+                    for m in range(n):
+                        s += suf[k + 1, m, i] * tmp[m, j]
+                    grad[k, i, j] = -s
+        for k in range(L):
+            for i in range(n):
+                for j in range(n):
+                    W[k, i, j] -= step * grad[k, i, j]
+        taken = t + 1
+    return W, losses[: taken + 1], diverged
+
+
+def _train_layers(target, layers, step, n_steps):
+    """Gradient descent on a general chain of layers, in numpy."""
+    losses = np.empty(n_steps + 1)
+    diverged = False
+    taken = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(n_steps + 1):
+            pre = _prefixes(layers)
+            value = 0.5 * float(np.sum((target - pre[-1]) ** 2))
+            losses[t] = value
+            if not (value <= DIVERGENCE_LOSS):
+                diverged = True
+                break
+            if t == n_steps:
+                break
+            grads = _gradient(target, layers)
+            layers = [w - step * g for w, g in zip(layers, grads)]
+            taken = t + 1
+    return layers, losses[: taken + 1], diverged
+
+
+def train(
+    R: Any,
+    depth: int,
+    step: float,
+    n_steps: int,
+    init: str | Sequence[Any] = "identity",
+) -> TrainResult:
+    """Run gradient descent :math:`W_j \\leftarrow W_j - \\delta\\,\\nabla_{W_j}\\ell` on a deep linear network.
+
+    Parameters
+    ----------
+    R : array_like
+        The target matrix (2-D; a number is a 1×1 target).
+    depth : int
+        The number of layers :math:`L \\ge 1`.
+    step : float
+        The step size :math:`\\delta > 0`.
+    n_steps : int
+        The number of steps (at most; training stops early if it diverges).
+    init : "identity" or list of arrays
+        ``"identity"`` starts every layer at the identity (``R`` must be square); otherwise the ``depth`` initial
+        layers, whose product must have the shape of ``R``. They are copied, never modified.
+
+    Returns
+    -------
+    TrainResult
+        ``losses[0]`` is the initial loss; ``diverged`` is True if the loss became non-finite or exceeded
+        ``1e12`` (training stopped at that step).
+
+    Introduced in chapter 5.
+    """
+    target = _as_matrix(R, "R")
+    L = integer_at_least(depth, "depth", 1)
+    delta = positive_number(step, "step")
+    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
+        raise TypeError(f"n_steps must be an integer, got {type(n_steps).__name__}")
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be non-negative, got {n_steps}")
+    if isinstance(init, str):
+        if init != "identity":
+            raise ValueError(f"init must be 'identity' or a list of {L} arrays, got {init!r}")
+        if target.shape[0] != target.shape[1]:
+            raise ValueError(f"init='identity' needs a square R, got shape {target.shape}; pass the layers instead")
+        layers = [np.eye(target.shape[0]) for _ in range(L)]
+    else:
+        layers = [w.copy() for w in _as_weights(init, "init")]
+        if len(layers) != L:
+            raise ValueError(f"init must hold depth={L} layers, got {len(layers)}")
+        _check_target(target, layers)
+    n = target.shape[0]
+    if all(w.shape == (n, n) for w in layers):
+        W, losses, diverged = _train_stack(np.array(layers), target.copy(), delta, int(n_steps), DIVERGENCE_LOSS)
+        weights = [W[k].copy() for k in range(L)]
+    else:
+        weights, losses, diverged = _train_layers(target, layers, delta, int(n_steps))
+    return TrainResult(weights=weights, losses=np.asarray(losses, dtype=float).copy(), diverged=bool(diverged))
+
+
+def train_scalar(
+    target: float, starts: Any, step: float, n_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient descent on many scalar networks at once, one per row of ``starts``.
+
+    The loss of a row :math:`(w_1, \\dots, w_L)` is :math:`\\tfrac12 (w_L\\cdots w_1 - \\lambda)^2`.
+
+    Parameters
+    ----------
+    target : float
+        The target :math:`\\lambda`.
+    starts : array_like, shape (m, L)
+        The initial weights, one network per row.
+    step : float
+        The step size :math:`\\delta > 0`.
+    n_steps : int
+        The number of steps.
+
+    Returns
+    -------
+    weights : numpy.ndarray, shape (m, L)
+        The final weights (NaN for a network that diverged).
+    diverged : numpy.ndarray of bool, shape (m,)
+        Which networks' loss became non-finite or exceeded ``1e12``.
+
+    Introduced in chapter 5.
+    """
+    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (Real, np.floating, np.integer)):
+        raise TypeError(f"target must be a real number, got {type(target).__name__}")
+    lam = float(target)
+    if not np.isfinite(lam):
+        raise ValueError(f"target must be finite, got {lam}")
+    w = np.array(starts, dtype=float)
+    if w.ndim != 2 or w.shape[0] == 0 or w.shape[1] == 0:
+        raise ValueError(f"starts must be a non-empty 2-D array of shape (networks, depth), got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("starts must contain only finite numbers")
+    delta = positive_number(step, "step")
+    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    diverged = np.zeros(w.shape[0], dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(n_steps)):
+            prod = np.prod(w, axis=1)
+            diverged |= ~(0.5 * (prod - lam) ** 2 <= DIVERGENCE_LOSS)
+            w[diverged] = np.nan
+            # d/dw_i of the loss = (prod - lam) * prod_{j != i} w_j, computed without dividing by w_i
+            left = np.cumprod(np.hstack([np.ones((w.shape[0], 1)), w[:, :-1]]), axis=1)
+            right = np.cumprod(np.hstack([np.ones((w.shape[0], 1)), w[:, :0:-1]]), axis=1)[:, ::-1]
+            w = w - delta * (prod - lam)[:, None] * left * right
+        prod = np.prod(w, axis=1)
+        diverged |= ~(0.5 * (prod - lam) ** 2 <= DIVERGENCE_LOSS)
+        w[diverged] = np.nan
+    return w, diverged
+
+
+def max_convergent_step(
+    R: Any,
+    depth: int,
+    *,
+    init: str | Sequence[Any] = "identity",
+    n_steps: int = 2000,
+    tol: float = 1e-10,
+    low: float = 0.0,
+    high: float | None = None,
+    iterations: int = 30,
+) -> float:
+    """The largest step at which :func:`train` reaches loss below ``tol`` within ``n_steps``, by bisection.
+
+    Bisection assumes convergence at every step below the threshold and at none above (checked only at the
+    points it visits). ``high`` defaults to twice :func:`corollary1_bound`, above which no run can converge to a
+    global optimum.
+
+    Introduced in chapter 5.
+    """
+    L = integer_at_least(depth, "depth", 1)
+    hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")
+    lo = float(low)
+    if not 0 <= lo < hi:
+        raise ValueError(f"low must satisfy 0 <= low < high, got low={low}, high={hi}")
+    tolerance = positive_number(tol, "tol")
+
+    def ok(step: float) -> bool:
+        result = train(R, L, step, n_steps, init=init)
+        return (not result.diverged) and result.losses[-1] < tolerance
+
+    for _ in range(int(iterations)):
+        mid = 0.5 * (lo + hi)
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo

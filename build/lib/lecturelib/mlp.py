@@ -1,0 +1,158 @@
+"""A small fully connected tanh network with a hand-written, vectorized gradient, on a flat parameter vector.
+
+Introduced in chapter 8 (the edge of stability), where full-batch gradient descent trains it and
+:func:`lecturelib.curvature.top_hessian_eigenvalue` measures the sharpness of its loss.
+
+The network with layer widths :math:`(n_0, n_1, \\dots, n_K)` maps an input :math:`x \\in \\mathbb{R}^{n_0}` through
+
+.. math::
+
+    a_0 = x, \\qquad a_k = \\tanh(W_k a_{k-1} + b_k) \\ (k < K), \\qquad f(x) = W_K a_{K-1} + b_K,
+
+with :math:`W_k \\in \\mathbb{R}^{n_k \\times n_{k-1}}` and :math:`b_k \\in \\mathbb{R}^{n_k}` (tanh hidden layers,
+a linear output layer). The loss on data :math:`X \\in \\mathbb{R}^{N \\times n_0}`,
+:math:`Y \\in \\mathbb{R}^{N \\times n_K}` is the mean squared error with the factor one half,
+
+.. math::
+
+    L(\\theta) = \\frac{1}{2N} \\sum_{i=1}^N \\|f(x_i) - y_i\\|_2^2 .
+
+The parameters live in one flat vector :math:`\\theta`: :math:`W_1, b_1, W_2, b_2, \\dots` in that order, each
+matrix row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+__all__ = ["TanhMLP"]
+
+
+@dataclass(frozen=True)
+class TanhMLP:
+    """A tanh network of the given layer widths; its parameters are a flat vector passed to every method.
+
+    Introduced in chapter 8.
+
+    Parameters
+    ----------
+    widths : tuple of int
+        The layer widths :math:`(n_0, \\dots, n_K)`, input first, output last; at least two entries, all positive.
+
+    Examples
+    --------
+    >>> net = TanhMLP((1, 16, 16, 1))
+    >>> theta = net.init(seed=0)
+    >>> theta.shape
+    (321,)
+    """
+
+    widths: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        widths = self.widths
+        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
+            raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}")
+        widths = tuple(widths)
+        if len(widths) < 2:
+            raise ValueError(f"widths must have at least two entries (input and output), got {widths}")
+        for w in widths:
+            if isinstance(w, bool) or not isinstance(w, Integral):
+                raise TypeError(f"widths must all be ints, got {w!r}")
+            if w < 1:
+                raise ValueError(f"widths must all be positive, got {widths}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in widths))
+
+    @property
+    def n_params(self) -> int:
+        """The length of the flat parameter vector: :math:`\\sum_k n_k (n_{k-1} + 1)`."""
+        return sum(n_out * (n_in + 1) for n_in, n_out in zip(self.widths[:-1], self.widths[1:]))
+
+    def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The layers ``[(W_1, b_1), ..., (W_K, b_K)]`` as views into ``theta``."""
+        theta = self._check_theta(theta)
+        layers = []
+        start = 0
+        for n_in, n_out in zip(self.widths[:-1], self.widths[1:]):
+            W = theta[start : start + n_out * n_in].reshape(n_out, n_in)
+            start += n_out * n_in
+            b = theta[start : start + n_out]
+            start += n_out
+            layers.append((W, b))
+        return layers
+
+    def init(self, seed: int, *, gain: float = 1.0) -> np.ndarray:
+        """Random parameters: :math:`W_k` entries :math:`\\mathcal{N}(0, \\mathrm{gain}^2 / n_{k-1})`, biases zero.
+
+        Uses ``numpy.random.default_rng(seed)``.
+        """
+        if isinstance(seed, bool) or not isinstance(seed, Integral):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        if not (np.isfinite(gain) and gain > 0):
+            raise ValueError(f"gain must be a positive finite number, got {gain!r}")
+        rng = np.random.default_rng(seed)
+        parts = []
+        for n_in, n_out in zip(self.widths[:-1], self.widths[1:]):
+            parts.append(rng.standard_normal(n_out * n_in) * (gain / np.sqrt(n_in)))
+            parts.append(np.zeros(n_out))
+        return np.concatenate(parts)
+
+    def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """The outputs :math:`f(x_i)`, shape ``(N, n_K)``, for inputs ``X`` of shape ``(N, n_0)``."""
+        return self._forward(self.unflatten(theta), self._check_X(X))[-1]
+
+    def loss(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
+        """The loss :math:`\\frac{1}{2N} \\sum_i \\|f(x_i) - y_i\\|^2`."""
+        X, Y = self._check_data(X, Y)
+        residual = self._forward(self.unflatten(theta), X)[-1] - Y
+        return float(0.5 * np.sum(residual * residual) / X.shape[0])
+
+    def grad(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """The gradient of :meth:`loss` with respect to ``theta`` (backpropagation by hand), a flat vector."""
+        X, Y = self._check_data(X, Y)
+        layers = self.unflatten(theta)
+        acts = self._forward(layers, X)
+        delta = (acts[-1] - Y) / X.shape[0]  # dL/d(pre-activation of the output layer), shape (N, n_K)
+        grads: list[np.ndarray] = []
+        for k in range(len(layers) - 1, -1, -1):
+            W, _ = layers[k]
+            grads.append(delta.sum(axis=0))  # b_k
+            grads.append((delta.T @ acts[k]).ravel())  # W_k, row by row
+            if k > 0:
+                delta = (delta @ W) * (1.0 - acts[k] * acts[k])
+        return np.concatenate(grads[::-1])
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _forward(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> list[np.ndarray]:
+        acts = [X]
+        for k, (W, b) in enumerate(layers):
+            z = acts[-1] @ W.T + b
+            acts.append(z if k == len(layers) - 1 else np.tanh(z))
+        return acts
+
+    def _check_theta(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != (self.n_params,):
+            raise ValueError(
+                f"theta must be a flat vector of {self.n_params} parameters for widths {self.widths}, "
+                f"got shape {theta.shape}"
+            )
+        return theta
+
+    def _check_X(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.widths[0] or X.shape[0] == 0:
+            raise ValueError(f"X must have shape (N, {self.widths[0]}) with N >= 1, got {X.shape}")
+        return X
+
+    def _check_data(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check_X(X)
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.shape != (X.shape[0], self.widths[-1]):
+            raise ValueError(f"Y must have shape ({X.shape[0]}, {self.widths[-1]}) to match X, got {Y.shape}")
+        return X, Y
