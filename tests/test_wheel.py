@@ -86,7 +86,7 @@ def test_student_notebook_runs_with_only_the_wheel_installed(wheel: Path, tmp_pa
     _run([sys.executable, "-m", "venv", str(venv)], env=env)
     config = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in config
-    _run([str(python), "-m", "pip", "install", "-q", str(wheel), *JUPYTER_FOR_STUDENTS], env=env, cwd=tmp_path)
+    _run([str(python), "-m", "pip", "install", "-q", "--no-compile", str(wheel), *JUPYTER_FOR_STUDENTS], env=env, cwd=tmp_path)
     _run([str(python), "-m", "ipykernel", "install", "--prefix", str(venv), "--name", KERNEL], env=env, cwd=tmp_path)
 
     # The instructors' command, from the repository, exactly as the README gives it.
