@@ -19,8 +19,18 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def build_site(out: Path, edition: str) -> Path:
-    """Build one edition of the website from clean into ``out``; return its ``html`` folder."""
+def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
+    """Build one edition of the website into ``out``; return its ``html`` folder.
+
+    The build is from clean, except that with ``reuse`` (the ``out`` folder of a build made from clean earlier in the
+    same session, from the same sources) it starts from a copy of that build's execution cache, so no notebook is
+    executed twice: the cache is keyed by the code of each notebook, so it answers only for notebooks that build
+    already executed without error (``allow_errors: false``), and any other notebook is executed afresh.
+    """
+    if reuse is not None:
+        cache = reuse / "_build" / ".jupyter_cache"
+        assert cache.is_dir(), f"no execution cache to reuse in {reuse}"
+        shutil.copytree(cache, out / "_build" / ".jupyter_cache")
     result = subprocess.run(
         [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
         capture_output=True,
@@ -47,9 +57,18 @@ def built_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def instructor_site(tmp_path_factory) -> Path:
-    """The ``html`` folder of the instructor edition (the README's command), built from clean."""
+def instructor_site(tmp_path_factory, request) -> Path:
+    """The ``html`` folder of the instructor edition (the README's command).
+
+    It reuses the execution cache of the student edition built from clean in this session (the ``built_site``
+    fixture), so the notebooks are executed once for both editions; with ``SITE_HTML`` set there is no such build, and
+    the instructor edition is built from clean.
+    """
     given = os.environ.get("INSTRUCTOR_SITE_HTML")
     if given:
         return Path(given)
-    return build_site(tmp_path_factory.mktemp("instructor"), "instructor")
+    reuse = None
+    if not os.environ.get("SITE_HTML"):
+        student_html = request.getfixturevalue("built_site")
+        reuse = student_html.parents[1]  # <out>/_build/html -> <out>
+    return build_site(tmp_path_factory.mktemp("instructor"), "instructor", reuse=reuse)

@@ -241,3 +241,22 @@ def test_instructor_solutions_start_collapsed_and_open_on_click(browser, instruc
         finally:
             context.close()
     assert not errors and not outside and not failed, f"{errors} {outside} {failed}"
+
+
+def test_homework_pages_offer_the_library_wheel(server: str, built_site: Path):
+    """Each homework page links the lecturelib wheel from the site's downloads, and the site serves that wheel."""
+    import urllib.request
+    import zipfile
+    from io import BytesIO
+
+    pages = sorted((built_site / "book" / "homework").glob("*.html"))
+    assert pages, "the site has no homework page"
+    for page in pages:
+        wheels = [link for link in _parse(page).links if link.endswith(".whl")]
+        assert len(wheels) == 1, f"{page.name} links {len(wheels)} wheels, not the one lecturelib wheel"
+        assert "_downloads/" in wheels[0] and unquote(wheels[0]).rsplit("/", 1)[-1].startswith("lecturelib-")
+        url = f"{server}/{(page.parent / unquote(wheels[0])).resolve().relative_to(built_site).as_posix()}"
+        with urllib.request.urlopen(url) as response:
+            assert response.status == 200
+            archive = zipfile.ZipFile(BytesIO(response.read()))
+        assert "lecturelib/__init__.py" in archive.namelist(), f"{url} is not the lecturelib wheel"

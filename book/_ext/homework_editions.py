@@ -19,7 +19,9 @@ In the student edition it also:
 Downloads. When the builder starts, ``lecturelib.homework.export`` writes the notebooks of every set in
 ``book/homework`` next to the build (``<build>/homework_notebooks/``), and each homework page gets a line near its
 title offering its student notebook (and, in the instructor edition, its instructor notebook) as a Sphinx download,
-served from the site's ``_downloads``.
+served from the site's ``_downloads``. The same line offers the ``lecturelib`` wheel that runs the notebook without
+the course repository, built then too (``lecturelib_wheel.build_wheel``, pip's ``pip wheel --no-deps``) into
+``<build>/homework_notebooks/wheel/``.
 """
 
 from __future__ import annotations
@@ -81,6 +83,24 @@ def export_notebooks(app: Sphinx) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     editions = ("student",) if edition_of(app) == "student" else ("student", "instructor")
     export(folder, source=source, editions=editions)
+    build_student_wheel(app)
+
+
+def wheel_folder(app: Sphinx) -> Path:
+    return notebooks_folder(app) / "wheel"
+
+
+def build_student_wheel(app: Sphinx) -> None:
+    """Build the lecturelib wheel afresh for this build (the one ``tests/test_wheel.py`` installs and runs)."""
+    from lecturelib_wheel import build_wheel  # beside this file, on the path Jupyter Book gives local extensions
+
+    folder = wheel_folder(app)
+    for old in folder.glob("*.whl"):
+        old.unlink()
+    try:
+        build_wheel(Path(app.srcdir), folder)
+    except RuntimeError as error:
+        raise ExtensionError(f"could not build the lecturelib wheel for the homework pages: {error}") from error
 
 
 def cut_hidden_solutions(doctree: nodes.document) -> None:
@@ -111,13 +131,22 @@ def add_download_line(app: Sphinx, doctree: nodes.document, docname: str) -> Non
                                                 refdomain="", reftype="download")
         reference += nodes.literal(text, text)
         links.append(reference)
+    wheels = sorted(wheel_folder(app).glob("lecturelib-*.whl"))
+    if len(wheels) != 1:
+        raise ExtensionError(f"expected one lecturelib wheel in {wheel_folder(app)}, found {len(wheels)}")
+    wheel = "/" + Path(os.path.relpath(wheels[0], app.srcdir)).as_posix()
+    library = addnodes.download_reference("", "", refdoc=docname, reftarget=wheel, refexplicit=True,
+                                          refdomain="", reftype="download")
+    library += nodes.literal(wheels[0].name, wheels[0].name)
     paragraph = nodes.paragraph()
     paragraph += nodes.strong("Download:", "Download:")
     for number, reference in enumerate(links):
         paragraph += nodes.Text(" " if number == 0 else " · ")
         paragraph += reference
-    paragraph += nodes.Text(". Open it in Jupyter and run every cell: each exercise's check tells you when your "
-                            "answer is right.")
+    paragraph += nodes.Text(", and the course library ")
+    paragraph += library
+    paragraph += nodes.Text(" (install it once with pip install and the file's name). Open the notebook in Jupyter "
+                            "and run every cell: each exercise's check tells you when your answer is right.")
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return

@@ -1,0 +1,117 @@
+"""Every chapter and homework notebook runs, and every number its prose states stays true, on other BLAS kernels.
+
+numpy's OpenBLAS picks its kernels for the CPU it runs on, and kernels for different CPUs round differently in the
+last bits; chaotic and edge-of-stability dynamics amplify those bits. The rest of the suite executes the notebooks
+(nbval, the site builds) in this machine's environment. This test executes each of them again, in a fresh kernel,
+under each other environment below, and fails on any cell error (the notebooks assert what their prose states).
+Each run reports ``threadpoolctl.threadpool_info()`` from inside its kernel, and the test checks that the requested
+kernel and thread count really ran, so it cannot pass on an environment variable that OpenBLAS ignored.
+
+The environments: OpenBLAS's Haswell, SandyBridge and Prescott kernels (``OPENBLAS_CORETYPE``; threadpoolctl calls
+Prescott's "Katmai"), this CPU's own kernel (``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset), and one BLAS thread,
+which is combined with SandyBridge to keep the run short. The environment that this session itself runs in is
+covered by the rest of the suite and skipped here. Two notebooks run at a time (the CI machine has two cores).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER = Path(__file__).with_name("run_notebook.py")
+# The root conftest's test for a MyST notebook (what nbval collects), loaded under its own name.
+_spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+_root_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root_conftest)
+is_notebook = _root_conftest.is_notebook
+
+pytestmark = pytest.mark.slow
+
+# name -> (variables to set, variables to remove, expected architecture or None for "this CPU's own", threads or None)
+ENVIRONMENTS = {
+    "Haswell": ({"OPENBLAS_CORETYPE": "Haswell"}, (), "Haswell", None),
+    "SandyBridge, 1 thread": ({"OPENBLAS_CORETYPE": "SandyBridge", "OPENBLAS_NUM_THREADS": "1"}, (), "Sandybridge", 1),
+    "Prescott": ({"OPENBLAS_CORETYPE": "Prescott"}, (), "Katmai", None),
+    "native": ({}, ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"), None, None),
+}
+
+
+def _notebooks() -> list[Path]:
+    return sorted(p for p in (ROOT / "book").rglob("*.md") if "_ext" not in p.parts and is_notebook(p))
+
+
+def _environment(name: str) -> dict[str, str]:
+    setting, removing, _, _ = ENVIRONMENTS[name]
+    env = {k: v for k, v in os.environ.items() if k not in removing}
+    env.update(setting)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return env
+
+
+def _native_architecture() -> str:
+    """The kernel OpenBLAS picks on this CPU by itself, as a fresh interpreter reports it."""
+    probe = "import json, numpy, threadpoolctl; print(json.dumps(threadpoolctl.threadpool_info()))"
+    out = subprocess.run([sys.executable, "-c", probe], env=_environment("native"), capture_output=True, text=True,
+                         check=True).stdout
+    return _blas(json.loads(out))["architecture"]
+
+
+def _blas(pools: list[dict]) -> dict:
+    """numpy's OpenBLAS among the kernel's thread pools (scipy may bring a second one along)."""
+    numpy_pools = [p for p in pools if p["internal_api"] == "openblas" and "numpy" in p["filepath"]]
+    assert len(numpy_pools) == 1, f"expected numpy's OpenBLAS once among the thread pools, got {pools}"
+    return numpy_pools[0]
+
+
+def _current() -> str | None:
+    """The environment of this session, if it is one of the list (the rest of the suite covers it)."""
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    if coretype is None and threads is None:
+        return "native"
+    if coretype == "Haswell" and threads is None:
+        return "Haswell"
+    return None
+
+
+def _execute(job: tuple[str, Path]) -> tuple[str, Path, subprocess.CompletedProcess]:
+    name, notebook = job
+    result = subprocess.run([sys.executable, str(RUNNER), str(notebook)], env=_environment(name),
+                            capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    return name, notebook, result
+
+
+def test_every_notebook_runs_under_other_blas_kernels():
+    notebooks = _notebooks()
+    assert len(notebooks) >= 10, f"found only {len(notebooks)} notebooks"
+    names = [name for name in ENVIRONMENTS if name != _current()]
+    native = _native_architecture()
+    # Longest first (the ReLU and edge-of-stability chapters), so two workers finish together.
+    order = sorted(notebooks, key=lambda p: -p.stat().st_size)
+    jobs = [(name, notebook) for notebook in order for name in names]
+    failures, ran = [], []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for name, notebook, result in pool.map(_execute, jobs):
+            label = f"{notebook.relative_to(ROOT)} under {name}"
+            if result.returncode != 0:
+                failures.append(f"{label}:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+                continue
+            report = json.loads(result.stdout.strip().splitlines()[-1])
+            blas = _blas(report["threadpools"])
+            _, _, architecture, threads = ENVIRONMENTS[name]
+            expected = architecture or native
+            if blas["architecture"] != expected or (threads is not None and blas["num_threads"] != threads):
+                failures.append(f"{label}: asked for {expected} with {threads or 'default'} threads, the kernel ran "
+                                f"{blas['architecture']} with {blas['num_threads']}")
+            ran.append(f"{label}: {blas['architecture']}/{blas['num_threads']} threads, {report['seconds']} s")
+    print("\n".join(ran))
+    assert not failures, "\n\n".join(failures)
+    assert len(ran) == len(jobs)
