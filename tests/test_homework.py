@@ -354,9 +354,12 @@ def test_export_cli_errors_write_nothing(tmp_path):
 
 
 def test_export_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(hw.os, "access", lambda path, mode: False)
+    import lecturelib.homework.export as export_module
+    from lecturelib.homework.__main__ import main
+
+    monkeypatch.setattr(export_module.os, "access", lambda path, mode: False)
     with pytest.raises(SystemExit) as exit_info:
-        hw.main(["export", str(tmp_path)])
+        main(["export", str(tmp_path)])
     assert exit_info.value.code != 0
     assert "not writable" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -537,11 +540,14 @@ def test_instructor_site_holds_every_solution_in_a_collapsed_dropdown(instructor
         assert n_dropdowns >= n_exercises, f"{stem}: {n_dropdowns} solution dropdowns for {n_exercises} exercises"
 
 
-def test_export_finds_the_sets_from_any_folder(tmp_path):
-    """Without --source and outside the repository, the sets are found next to the installed package."""
+def test_export_never_looks_for_the_book_by_the_library_path(tmp_path):
+    """Outside the repository, without --source, the export says where it looked instead of finding the book
+    through the package's own path; with --source it works from any folder."""
     out = tmp_path / "out"
     out.mkdir()
     result = run_cli("export", str(out), "hw2", cwd=tmp_path)
+    assert result.returncode != 0 and "--source" in result.stderr
+    result = run_cli("export", str(out), "hw2", "--source", str(SOURCE), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (out / "student" / "hw2_stability.ipynb").is_file()
 
@@ -672,3 +678,79 @@ def test_run_diagnosis_names_the_mistake_and_rejects_a_tail_too_short_to_decide(
     assert "answer with one of" in hw.check_run_diagnosis(2, period2).message
     with pytest.raises(ValueError, match="tail"):
         hw.check_run_diagnosis("period 2", period2[:3])
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Export: targets in the way, existing notebooks, a stray file next to the source (issue 10); the student cells
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_export_refuses_targets_in_the_way_before_writing_anything(tmp_path):
+    (tmp_path / "instructor").write_text("not a folder")
+    result = run_cli("export", str(tmp_path), "hw1")
+    assert result.returncode == 2 and "in the way" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instructor"]
+    other = tmp_path / "other"
+    (other / "student" / "hw1_taylor_descent.ipynb").mkdir(parents=True)
+    result = run_cli("export", str(other), "hw1")
+    assert result.returncode == 2 and "in the way" in result.stderr and "Traceback" not in result.stderr
+    assert not (other / "instructor").exists()
+
+
+def test_export_asks_before_overwriting(tmp_path):
+    assert run_cli("export", str(tmp_path), "hw1").returncode == 0
+    notebook = tmp_path / "student" / "hw1_taylor_descent.ipynb"
+    notebook.write_text("my edits")
+    again = run_cli("export", str(tmp_path), "hw1")
+    assert again.returncode == 2 and "--force" in again.stderr and "exist already" in again.stderr
+    assert notebook.read_text() == "my edits"
+    assert run_cli("export", str(tmp_path), "hw1", "--force").returncode == 0
+    nbformat.validate(nbformat.read(notebook, as_version=4))
+
+
+def test_export_reads_only_the_book_next_to_the_source(tmp_path):
+    """A non-UTF-8 Markdown file in the book folder is skipped, and sub-folders of the book (a _build, another
+    course) are not scanned at all."""
+    book = tmp_path / "book"
+    (book / "homework").mkdir(parents=True)
+    (book / "homework" / "hw1_taylor_descent.md").write_text((SOURCE / "hw1_taylor_descent.md").read_text())
+    (book / "latin1.md").write_bytes("caf\xe9 (label)=\n".encode("latin-1"))
+    (book / "deep" / "deeper").mkdir(parents=True)
+    (book / "deep" / "deeper" / "bad.md").write_bytes(b"\xff\xfe\x00bad")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli("export", str(out), "--source", str(book / "homework"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "student" / "hw1_taylor_descent.ipynb").is_file()
+
+
+def test_student_notebook_cells_install_name_and_separate_placeholders(exported):
+    for stem in (p.stem for p in SETS):
+        cells = nbformat.read(exported / "student" / f"{stem}.ipynb", as_version=4).cells
+        assert cells[0].cell_type == "markdown"
+        assert re.search(r"pip install lecturelib-[\w.]+-py3-none-any\.whl", cells[0].source)
+        assert cells[1].source.lstrip().startswith("# ")
+        assert "Student id" in cells[2].source
+        placeholders = [c for c in cells if "**Your solution.**" in c.source]
+        assert placeholders and all(c.source.startswith("**Your solution.**") and "Exercise" not in c.source
+                                    for c in placeholders)
+        instructor = nbformat.read(exported / "instructor" / f"{stem}.ipynb", as_version=4).cells
+        assert not any("pip install" in c.source for c in instructor)
+
+
+def test_reader_uses_the_myst_parser_for_fences(tmp_path):
+    """A fence longer than its closing line, a directive inside a code example and a colon fence are read as the
+    site reads them."""
+    from lecturelib.homework.notebook import read_set, split_notebook
+
+    source = tmp_path / "hw9_x.md"
+    header = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n---\n\n"
+    source.write_text(
+        header + "# T\n\n:::{exercise} 9.1\n:label: e\n\nDo it.\n:::\n\n"
+        "`````{solution-start} e\n:class: dropdown\n`````\n\nSecret ```{solution-end}``` words.\n\n"
+        "`````{solution-end}\n`````\n\nAfter.\n")
+    student, instructor, solutions = split_notebook(read_set(source))
+    text = "\n".join(c.source for c in student)
+    assert "Secret" not in text and "After." in text and "Do it." in text
+    assert solutions == ["Secret ```{solution-end}``` words."]
+    assert "Secret" in "\n".join(c.source for c in instructor)
