@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from . import checks
 from .checks import *  # noqa: F403 -- the checks of every set, collected by lecturelib.homework.checks
+from . import rubric
 from .result import CheckResult, is_unanswered
 
-__all__ = ["CheckResult", "is_unanswered", *checks.__all__]
+__all__ = ["CheckResult", "is_unanswered", "rubric", *checks.__all__]

@@ -7,6 +7,8 @@ raises, or an answer of an unexpected type an answer ("not answered yet" / "not 
 from __future__ import annotations
 
 import html
+import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,7 @@ __all__ = ["CheckResult", "is_unanswered"]
 
 STATUSES = ("correct", "incorrect", "unanswered")
 UNANSWERED_MESSAGE = "replace the `...` placeholder with your answer and run the cell again."
+_CODE = re.compile(r"`([^`]+)`")
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -53,25 +56,26 @@ class CheckResult:
         return f"CheckResult(status={self.status!r}, message={self.message!r})"
 
     def __str__(self) -> str:
-        return f"{self._headline()}: {self.message}"
+        return f"{self._headline()}: {self.message}" if self.message else self._headline()
 
     def _headline(self) -> str:
         return {"correct": "✔ Correct", "incorrect": "✘ Not yet", "unanswered": "… Not answered yet"}[self.status]
 
     def _repr_markdown_(self) -> str:
-        return f"**{self._headline()}**: {self.message}"
+        return f"**{self._headline()}**: {self.message}" if self.message else f"**{self._headline()}**"
 
     def _repr_html_(self) -> str:
         colour = {"correct": "#1a7f37", "incorrect": "#b42318", "unanswered": "#6b6b6b"}[self.status]
         return (
             f'<div class="homework-check homework-check-{self.status}" data-status="{self.status}" '
             f'style="border-left: 4px solid {colour}; padding: 0.3em 0.8em;">'
-            f'<strong style="color: {colour};">{html.escape(self._headline())}</strong>: '
-            f"{html.escape(self.message)}</div>"
+            f'<strong style="color: {colour};">{html.escape(self._headline())}</strong>'
+            + (": " + _CODE.sub(r"<code>\1</code>", html.escape(self.message)) if self.message else "")
+            + "</div>"
         )
 
 
-def correct(check: str, message: str = "correct.") -> CheckResult:
+def correct(check: str, message: str = "") -> CheckResult:
     return CheckResult("correct", message, check)
 
 
@@ -95,26 +99,55 @@ def is_unanswered(value: Any) -> bool:
 
 
 def guarded(name: str):
-    """Decorate a check: an unanswered first argument, or an error in the student's code, never escapes as a crash."""
+    """Decorate a check: an unanswered answer, an answer of an unexpected type, or an error in the student's code
+    gives a result, never a crash. The answer is the check's first parameter, passed by position or by its name.
+    Only :class:`UsageError` (the check itself called wrongly, by the notebook's author) is raised."""
 
     def decorate(function: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
-        def wrapper(answer: Any, *args: Any, **kwargs: Any) -> CheckResult:
+        signature = inspect.signature(function)
+        first = next(iter(signature.parameters))
+
+        def wrapper(*args: Any, **kwargs: Any) -> CheckResult:
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as err:
+                raise UsageError(f"{name}: {err}") from None
+            answer = bound.arguments[first]
             if is_unanswered(answer):
                 return unanswered(name)
+            if isinstance(answer, Failed):
+                return incorrect(name, answer.message)
             try:
-                return function(answer, *args, **kwargs)
+                return function(*bound.args, **bound.kwargs)
             except Unanswered:
                 return unanswered(name)
             except StudentError as err:
                 return incorrect(name, str(err))
+            except UsageError:
+                raise
+            except Exception as err:  # an answer the check could not read: not right, never a crash
+                return incorrect(name, f"your answer could not be checked (the check met a {type(err).__name__} "
+                                 "while reading it): is it of the kind the exercise asks for?")
 
         wrapper.__name__ = function.__name__
         wrapper.__qualname__ = function.__qualname__
         wrapper.__doc__ = function.__doc__
         wrapper.__wrapped__ = function  # type: ignore[attr-defined]
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An answer that could not be computed (a student's function raised): every check says "not right" and why."""
+
+    message: str
+
+
+class UsageError(ValueError):
+    """A check called wrongly by the notebook's author (not the student's answer): raised, never graded."""
 
 
 class Unanswered(Exception):

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
-from .compare import compare_scalar, to_sympy, variables_of
+from ..result import CheckResult, StudentError, UsageError, call_student, correct, guarded, incorrect
+from .compare import as_float, compare_scalar, to_sympy, variables_of
 
 __all__ = ["check_convergent_step", "check_run_diagnosis", "check_scalar_theorem1", "check_theorem1_function",
            "check_theorem4_lhs_function"]
@@ -122,10 +122,7 @@ def check_convergent_step(answer: Any, R: Any, depth: int, init: Any = "identity
     from lecturelib import linear_nets
 
     name = "check_convergent_step"
-    try:
-        delta = float(to_sympy(answer, "your step"))
-    except TypeError as err:
-        raise StudentError("your step must be a number (it still contains symbols).") from err
+    delta = as_float(to_sympy(answer, "your step"), "your step")
     if not (delta > 0 and math.isfinite(delta)):
         return incorrect(name, "a step size is a positive, finite number.")
 
@@ -224,7 +221,7 @@ def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
     label = answer.strip().lower().replace("-", " ")
     tail = np.asarray(tail, dtype=float)
     if tail.ndim != 2 or tail.shape[0] < 6:
-        raise ValueError(f"tail must be a 2-d array of at least 6 iterates (rows), got shape {tail.shape}")
+        raise UsageError(f"tail must be a 2-d array of at least 6 iterates (rows), got shape {tail.shape}")
     if not np.all(np.isfinite(tail)):
         truth = "diverged"
     else:

@@ -173,7 +173,9 @@ def check_gradient_function(grad: Any, loss: Callable[..., float], shapes: Seque
     rng = np.random.default_rng(seed)
     for case in range(n_cases):
         args = [rng.standard_normal(shape) for shape in shapes]
-        value = np.asarray(call_student(grad, *args), dtype=float)
+        from .compare import as_float_array
+
+        value = as_float_array(call_student(grad, *args), "the returned gradient")
         w = args[-1]
         if value.shape != w.shape:
             return incorrect("check_gradient_function", f"shape mismatch: the gradient must have the shape of the "
@@ -205,15 +207,21 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     smoothness constant), ``w0`` (the start), ``loss_min`` (a lower bound :math:`L^*` on the loss), and
     ``min_sq_grad`` (the student's array of :math:`\min_{k<t} \|\nabla L(w_k)\|^2` for :math:`t = 1, \dots, T`).
 
-    Verified independently: ``grad`` against finite differences of ``loss`` along the run; ``L`` against
-    finite-difference curvature along the run and against the largest eigenvalue of a finite-difference Hessian at
-    the origin, the run's ends and random points around them (a claimed ``L`` smaller than a curvature seen is
-    wrong); the run
-    re-done here with step :math:`1/L` must reproduce ``min_sq_grad``; and the bound
-    :math:`\min_{k<t}\|g_k\|^2 \le 2L(L(w_0) - L^*)/t` must hold for every :math:`t`.
+    Verified independently: ``grad`` against finite differences of ``loss`` along the run (with a tolerance for the
+    rounding of large loss values); ``L`` against finite-difference curvature along the run and against the largest
+    eigenvalue of a finite-difference Hessian at the origin, the run's ends and random points at distances from 0.1
+    to 1000 around them (a claimed ``L`` below a curvature seen is wrong, one more than 10 times every curvature seen
+    says nothing); ``loss_min`` against the loss at those points and along a longer run (below any of them it is no
+    lower bound; more than 10 times further below the start than anything seen it says nothing); the loss must not
+    be a plain quadratic (constant Hessian: the lectures' example); the run re-done here with step :math:`1/L` must
+    reproduce ``min_sq_grad``; and the bound :math:`\min_{k<t}\|g_k\|^2 \le 2L(L(w_0) - L^*)/t` must hold for
+    every :math:`t`. Sampling cannot prove a bound that holds everywhere: a curvature hidden where no probe looks is
+    not found.
 
     Introduced in homework set 1.
     """
+    from .compare import as_float, as_float_array
+
     name = "check_rate_experiment"
     if not isinstance(experiment, dict):
         raise StudentError("the experiment must be a dict with keys loss, grad, L, w0, loss_min, min_sq_grad.")
@@ -222,77 +230,131 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if missing:
         raise StudentError(f"the experiment dict is missing the keys {missing}.")
     loss, grad = experiment["loss"], experiment["grad"]
-    smoothness = float(experiment["L"])
-    if not smoothness > 0:
-        return incorrect(name, "L must be positive.")
-    w = np.atleast_1d(np.asarray(experiment["w0"], dtype=float))
-    claimed = np.asarray(experiment["min_sq_grad"], dtype=float)
+    smoothness = as_float(experiment["L"], "L")
+    if not (smoothness > 0 and math.isfinite(smoothness)):
+        return incorrect(name, "L must be a positive, finite number.")
+    loss_min = as_float(experiment["loss_min"], "loss_min")
+    if not math.isfinite(loss_min):
+        return incorrect(name, "loss_min must be a finite number.")
+    w0 = np.atleast_1d(as_float_array(experiment["w0"], "w0"))
+    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
+        return incorrect(name, "w0 must be a finite 1-D array.")
+    claimed = as_float_array(experiment["min_sq_grad"], "min_sq_grad")
     if claimed.ndim != 1 or claimed.size < 10:
         return incorrect(name, "min_sq_grad must be a 1-D array with one entry per t (at least 10 steps).")
-    values, squares = [float(call_student(loss, w))], []
+
+    def f(w: np.ndarray) -> float:
+        return as_float(call_student(loss, w.copy()), "the value of loss(w)")
+
+    def g(w: np.ndarray) -> np.ndarray:
+        value = np.atleast_1d(as_float_array(call_student(grad, w.copy()), "the value of grad(w)"))
+        if value.shape != w.shape:
+            raise StudentError(f"shape mismatch: grad returns shape {value.shape} for w of shape {w.shape}.")
+        return value
+
+    eps = np.finfo(float).eps
     rng = np.random.default_rng(1)
+    w = w0.copy()
+    values, squares = [f(w)], []
     curvature_seen = 0.0
-    for _ in range(claimed.size):
-        g = np.asarray(call_student(grad, w), dtype=float)
-        if g.shape != w.shape:
-            return incorrect(name, f"shape mismatch: grad returns shape {g.shape} for w of shape {w.shape}.")
-        direction = rng.standard_normal(w.shape)
-        direction /= np.linalg.norm(direction)
-        h = 1e-5
-        slope = (loss(w + h * direction) - loss(w - h * direction)) / (2 * h)
-        if abs(slope - g @ direction) > 1e-4 * (1 + abs(slope)):
-            return incorrect(name, "grad is not the gradient of loss (it disagrees with finite differences).")
-        g_plus = np.asarray(grad(w + h * direction), dtype=float)
-        g_minus = np.asarray(grad(w - h * direction), dtype=float)
-        curvature_seen = max(curvature_seen, float(direction @ (g_plus - g_minus) / (2 * h)))
-        squares.append(float(g @ g))
-        w = w - g / smoothness
-        values.append(float(loss(w)))
+    with np.errstate(all="ignore"):
+        for _ in range(claimed.size):
+            gradient = g(w)
+            direction = rng.standard_normal(w.shape)
+            direction /= np.linalg.norm(direction)
+            h = 1e-5 * (1 + float(np.linalg.norm(w)))
+            f_plus, f_minus = f(w + h * direction), f(w - h * direction)
+            slope = (f_plus - f_minus) / (2 * h)
+            rounding = 8 * eps * max(abs(f_plus), abs(f_minus), abs(values[-1])) / h
+            if not abs(slope - gradient @ direction) <= 1e-4 * (1 + abs(slope)) + rounding:
+                return incorrect(name, "grad is not the gradient of loss (it disagrees with finite differences).")
+            bend = float(direction @ (g(w + h * direction) - g(w - h * direction)) / (2 * h))
+            curvature_seen = max(curvature_seen, bend)
+            squares.append(float(gradient @ gradient))
+            w = w - gradient / smoothness
+            values.append(f(w))
+    if not np.all(np.isfinite(values)):
+        return incorrect(name, "the loss is not finite along a run with step 1/L: is L too small?")
     if curvature_seen > smoothness * (1 + 1e-4):
         return incorrect(name, "L is too small: the loss curves more steeply than L somewhere along your run, so "
                           "it is not an upper bound on the Hessian's largest eigenvalue.")
-    if _top_curvature_elsewhere(grad, np.asarray(experiment["w0"], dtype=float), w, rng) > smoothness * (1 + 1e-4):
+    top, lowest, constant = _probe(f, g, w0, w, rng)
+    if top > smoothness * (1 + 1e-4):
         return incorrect(name, "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
                           "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).")
     reference = np.minimum.accumulate(np.asarray(squares))
     if not np.allclose(claimed, reference, rtol=1e-6, atol=1e-12):
         return incorrect(name, "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
                           "(is it the running minimum of the squared gradient norm, one entry per step?).")
-    if min(values) < float(experiment["loss_min"]) - 1e-9:
-        return incorrect(name, "loss_min is not a lower bound: the run went below it.")
+    # A longer run here, for the lowest loss it reaches.
+    with np.errstate(all="ignore"):
+        for _ in range(max(0, 2000 - claimed.size)):
+            gradient = g(w)
+            if not gradient @ gradient > 1e-24:
+                break
+            w = w - gradient / smoothness
+            values.append(f(w))
+    lowest = min(lowest, min(v for v in values if math.isfinite(v)))
+    if lowest < loss_min - 1e-9 * (1 + abs(loss_min)):
+        return incorrect(name, "loss_min is not a lower bound: the loss goes below it.")
+    if constant:
+        return incorrect(name, "your loss has the same Hessian everywhere the check looked: a plain quadratic is "
+                         "the lectures' example. Choose a loss whose curvature changes (the exercise asks for one "
+                         "the lectures did not use).")
+    if top > 0 and smoothness > 10 * top:
+        return incorrect(name, "L is more than 10 times the largest curvature found anywhere the check looked: a "
+                         "bound that loose makes the experiment say nothing. Derive a tighter L.")
+    if values[0] - loss_min > 10 * max(values[0] - lowest, 1e-12):
+        return incorrect(name, "loss_min lies far below every loss value found (more than 10 times further below "
+                         "L(w₀) than the lowest): a bound that loose makes the experiment say nothing. Derive a "
+                         "tighter lower bound.")
     t = np.arange(1, claimed.size + 1)
-    bound = 2 * smoothness * (values[0] - float(experiment["loss_min"])) / t
+    bound = 2 * smoothness * (values[0] - loss_min) / t
     if np.any(claimed > bound * (1 + 1e-9)):
         return incorrect(name, "the O(1/t) bound fails for your run: recheck L and loss_min.")
     return correct(name, f"your run of {claimed.size} steps stays below 2L(L(w₀) − L*)/t at every t.")
 
 
-def _top_curvature_elsewhere(grad: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator,
-                             n_random: int = 10, max_dim: int = 50) -> float:
-    """The largest Hessian eigenvalue found at the origin, the run's two ends and random points around them.
+def _probe(f: Callable, g: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator,
+           max_dim: int = 50) -> tuple[float, float, bool]:
+    """(largest Hessian eigenvalue, lowest loss, whether every Hessian was the same) at probe points.
 
-    The Hessian is formed from central differences of ``grad`` (so only for up to ``max_dim`` variables; above that
-    nothing is probed and 0 is returned). Points where the gradient is not finite are skipped.
+    The probes are the origin, the run's two ends, and points at distances 0.1, 1, 10, 100 and 1000 from each in
+    random directions. Hessians come from central differences of ``g`` (for up to ``max_dim`` variables; above,
+    the curvature along the random directions only). Points where the values are not finite are skipped.
     """
-    w0 = np.atleast_1d(w0)
     d = w0.size
-    if d > max_dim:
-        return 0.0
-    scale = max(1.0, float(np.linalg.norm(w0)), float(np.linalg.norm(w_end)))
-    points = [np.zeros_like(w0), w0, np.atleast_1d(w_end)]
-    points += [scale * rng.standard_normal(w0.shape) / np.sqrt(d) for _ in range(n_random)]
-    h, top = 1e-5, 0.0
+    centres = [np.zeros_like(w0), w0, w_end]
+    points = list(centres)
+    for centre in centres:
+        for radius in (0.1, 1.0, 10.0, 100.0, 1000.0):
+            direction = rng.standard_normal(d)
+            points.append(centre + radius * direction / np.linalg.norm(direction))
+    top, lowest, hessians = 0.0, math.inf, []
     with np.errstate(all="ignore"):
         for point in points:
-            columns = []
-            for i in range(d):
-                step = np.zeros(d)
-                step[i] = h
-                g_plus = np.asarray(grad((point.ravel() + step).reshape(w0.shape)), dtype=float).ravel()
-                g_minus = np.asarray(grad((point.ravel() - step).reshape(w0.shape)), dtype=float).ravel()
-                columns.append((g_plus - g_minus) / (2 * h))
-            hessian = np.array(columns)
-            if hessian.shape == (d, d) and np.all(np.isfinite(hessian)):
-                top = max(top, float(np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]))
-    return top
-
+            h = 1e-5 * (1 + float(np.linalg.norm(point)))
+            value = f(point)
+            if math.isfinite(value):
+                lowest = min(lowest, value)
+            if d <= max_dim:
+                columns = []
+                for i in range(d):
+                    step = np.zeros(d)
+                    step[i] = h
+                    columns.append((g(point + step) - g(point - step)) / (2 * h))
+                hessian = np.array(columns)
+                if np.all(np.isfinite(hessian)):
+                    symmetric = (hessian + hessian.T) / 2
+                    top = max(top, float(np.linalg.eigvalsh(symmetric)[-1]))
+                    hessians.append(symmetric)
+            else:
+                direction = rng.standard_normal(d)
+                direction /= np.linalg.norm(direction)
+                bend = float(direction @ (g(point + h * direction) - g(point - h * direction)) / (2 * h))
+                if math.isfinite(bend):
+                    top = max(top, bend)
+    constant = len(hessians) >= 3 and all(
+        np.allclose(hessian, hessians[0], rtol=1e-4, atol=1e-6 * (1 + np.abs(hessians[0]).max()))
+        for hessian in hessians)
+    return top, lowest, constant
