@@ -134,9 +134,9 @@ def _bound_names(source: str) -> set[str] | None:
 
 
 def _make_kernel_manager(workdir: Path, limits: Limits, report: Path) -> Any:
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
-    class SandboxedKernelManager(KernelManager):
+    class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             return [sys.executable, "-m", "lecturelib.homework.sandbox", "kernel", "--memory", str(limits.memory_mb),
                     "--report", str(report), "-f", self.connection_file]
@@ -242,7 +242,9 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
         finally:
             try:
                 if manager.has_kernel:
-                    manager.shutdown_kernel(now=True)
+                    from jupyter_core.utils import run_sync
+
+                    run_sync(manager.shutdown_kernel)(now=True)
             except Exception:  # already gone
                 pass
         network = report.read_text(encoding="utf-8") if report.is_file() else "network: kernel did not start"
@@ -488,7 +490,7 @@ def write_gradescope_bundle(set_name: str, outdir: Path | str, *, source: Path |
     lines = []
     if pins and pins.is_file():
         lines = [line for line in pins.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith(("#", "-e", "jupyter-book", "nbval", "pytest", "playwright",
+                 if line.strip() and not line.startswith(("#", "-e", "nbval", "pytest", "playwright",
                                                            "axe-", "hypothesis", "sphinx"))]
     (out / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     bundle = out / "autograder.zip"
