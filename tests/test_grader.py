@@ -334,3 +334,23 @@ def test_grading_cells_are_nowhere_a_student_can_read(graded):
             for line in cell.source.splitlines():
                 if "hidden(" in line:
                     assert line.strip() not in student and line.strip() not in library, line
+
+
+@pytest.mark.parametrize("name", ["hw2", "hw3"])
+def test_instructor_solutions_earn_full_marks(name, tmp_path):
+    """The grading cells of the other sets hold for their own solutions (hidden cases included)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "lecturelib.homework", "export", str(tmp_path), name], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for edition in ("instructor", "student"):
+        (folder / f"{edition}.ipynb").write_bytes(next((tmp_path / edition).glob("*.ipynb")).read_bytes())
+    result = subprocess.run([sys.executable, "-m", "lecturelib.homework", "grade", name, str(folder), "--out",
+                             str(tmp_path / "out"), "--jobs", "2", "--cell-timeout", "120"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["instructor"]["total"] == rows["instructor"]["max"], rows["instructor"]
+    assert rows["instructor"]["status"] == "ok" and rows["student"]["total"] == "0"

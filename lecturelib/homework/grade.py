@@ -309,7 +309,7 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
                         if case.hidden:
                             message = f"hidden case {number}: " + ("correct." if result.correct else "not right.")
                         else:
-                            message = result.message or ("correct." if result.correct else "")
+                            message = result.message
                         record["cases"].append({"status": result.status, "hidden": case.hidden, "message": message})
                         if result.correct:
                             record["points"] += share
@@ -416,7 +416,8 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
         for exercise in record["exercises"]:
             lines.append(f"## {exercise['name']}: {_number(exercise['points'])} of {_number(exercise['max'])}")
             lines.append("")
-            messages = [f"{case['status']}: {case['message']}" for case in exercise["cases"]]
+            messages = [case["status"] + (f": {case['message']}" if case["message"] else "")
+                        for case in exercise["cases"]]
             lines += [f"- {m}" for m in messages] + [""]
             tests.append({"name": exercise["name"], "score": round(exercise["points"], 4),
                           "max_score": exercise["max"], "output": "\n".join(messages), "visibility": "visible"})
