@@ -31,7 +31,6 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import secrets
 import shutil

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from ..result import CheckResult, StudentError, Unanswered, call_student, correct, guarded, incorrect
+from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import align_symbols, compare_scalar, describe, relate, to_sympy, variables_of
 
 __all__ = ["check_gradient_function", "check_hessian", "check_rate_experiment", "check_step_bound",
