@@ -177,20 +177,28 @@ def test_gradient_function_check():
 
 
 def _quadratic_experiment(smoothness: float, n_steps: int = 50) -> dict:
+    """A quadratic plus a log-cosh term (so its Hessian is not constant): curvature at most 1.1 along (1, 0)."""
     a = np.diag([1.0, 0.1])
+
+    def loss(v):
+        return 0.5 * v @ a @ v + 0.1 * np.sum(np.logaddexp(v, -v))
+
+    def grad(v):
+        return a @ v + 0.1 * np.tanh(v)
+
     w, squares = np.array([2.0, -1.0]), []
     for _ in range(n_steps):
-        g = a @ w
+        g = grad(w)
         squares.append(g @ g)
         w = w - g / smoothness
-    return dict(loss=lambda v: 0.5 * v @ a @ v, grad=lambda v: a @ v, L=smoothness, w0=np.array([2.0, -1.0]),
-                loss_min=0.0, min_sq_grad=np.minimum.accumulate(squares))
+    return dict(loss=loss, grad=grad, L=smoothness, w0=np.array([2.0, -1.0]),
+                loss_min=0.1 * 2 * np.log(2), min_sq_grad=np.minimum.accumulate(squares))
 
 
 def test_rate_experiment_check_reruns_the_experiment():
-    assert hw.check_rate_experiment(_quadratic_experiment(1.0)).status == "correct"
+    assert hw.check_rate_experiment(_quadratic_experiment(1.1)).status == "correct"
     assert "L is too small" in hw.check_rate_experiment(_quadratic_experiment(0.6)).message
-    tampered = _quadratic_experiment(1.0)
+    tampered = _quadratic_experiment(1.1)
     tampered["min_sq_grad"] = tampered["min_sq_grad"] / 2
     assert "re-run" in hw.check_rate_experiment(tampered).message
     # An L that bounds the curvature along the run but not everywhere is caught: for the logistic loss the Hessian
@@ -217,7 +225,7 @@ def test_rate_experiment_check_reruns_the_experiment():
         assert result.status == verdict, result
         if verdict == "incorrect":
             assert "L is too small" in result.message and f"{smooth:.3}" not in result.message
-    wrong_grad = _quadratic_experiment(1.0)
+    wrong_grad = _quadratic_experiment(1.1)
     wrong_grad["grad"] = lambda v: 2 * v
     assert "not the gradient" in hw.check_rate_experiment(wrong_grad).message
 
@@ -354,9 +362,12 @@ def test_export_cli_errors_write_nothing(tmp_path):
 
 
 def test_export_refuses_an_unwritable_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(hw.os, "access", lambda path, mode: False)
+    import lecturelib.homework.export as export_module
+    from lecturelib.homework.__main__ import main
+
+    monkeypatch.setattr(export_module.os, "access", lambda path, mode: False)
     with pytest.raises(SystemExit) as exit_info:
-        hw.main(["export", str(tmp_path)])
+        main(["export", str(tmp_path)])
     assert exit_info.value.code != 0
     assert "not writable" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
@@ -537,11 +548,14 @@ def test_instructor_site_holds_every_solution_in_a_collapsed_dropdown(instructor
         assert n_dropdowns >= n_exercises, f"{stem}: {n_dropdowns} solution dropdowns for {n_exercises} exercises"
 
 
-def test_export_finds_the_sets_from_any_folder(tmp_path):
-    """Without --source and outside the repository, the sets are found next to the installed package."""
+def test_export_never_looks_for_the_book_by_the_library_path(tmp_path):
+    """Outside the repository, without --source, the export says where it looked instead of finding the book
+    through the package's own path; with --source it works from any folder."""
     out = tmp_path / "out"
     out.mkdir()
     result = run_cli("export", str(out), "hw2", cwd=tmp_path)
+    assert result.returncode != 0 and "--source" in result.stderr
+    result = run_cli("export", str(out), "hw2", "--source", str(SOURCE), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (out / "student" / "hw2_stability.ipynb").is_file()
 
@@ -672,3 +686,239 @@ def test_run_diagnosis_names_the_mistake_and_rejects_a_tail_too_short_to_decide(
     assert "answer with one of" in hw.check_run_diagnosis(2, period2).message
     with pytest.raises(ValueError, match="tail"):
         hw.check_run_diagnosis("period 2", period2[:3])
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Export: targets in the way, existing notebooks, a stray file next to the source (issue 10); the student cells
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_export_refuses_targets_in_the_way_before_writing_anything(tmp_path):
+    (tmp_path / "instructor").write_text("not a folder")
+    result = run_cli("export", str(tmp_path), "hw1")
+    assert result.returncode == 2 and "in the way" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instructor"]
+    other = tmp_path / "other"
+    (other / "student" / "hw1_taylor_descent.ipynb").mkdir(parents=True)
+    result = run_cli("export", str(other), "hw1")
+    assert result.returncode == 2 and "in the way" in result.stderr and "Traceback" not in result.stderr
+    assert not (other / "instructor").exists()
+
+
+def test_export_asks_before_overwriting(tmp_path):
+    assert run_cli("export", str(tmp_path), "hw1").returncode == 0
+    notebook = tmp_path / "student" / "hw1_taylor_descent.ipynb"
+    notebook.write_text("my edits")
+    again = run_cli("export", str(tmp_path), "hw1")
+    assert again.returncode == 2 and "--force" in again.stderr and "exist already" in again.stderr
+    assert notebook.read_text() == "my edits"
+    assert run_cli("export", str(tmp_path), "hw1", "--force").returncode == 0
+    nbformat.validate(nbformat.read(notebook, as_version=4))
+
+
+def test_export_reads_only_the_book_next_to_the_source(tmp_path):
+    """A non-UTF-8 Markdown file in the book folder is skipped, and sub-folders of the book (a _build, another
+    course) are not scanned at all."""
+    book = tmp_path / "book"
+    (book / "homework").mkdir(parents=True)
+    (book / "homework" / "hw1_taylor_descent.md").write_text((SOURCE / "hw1_taylor_descent.md").read_text())
+    (book / "latin1.md").write_bytes("caf\xe9 (label)=\n".encode("latin-1"))
+    (book / "deep" / "deeper").mkdir(parents=True)
+    (book / "deep" / "deeper" / "bad.md").write_bytes(b"\xff\xfe\x00bad")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli("export", str(out), "--source", str(book / "homework"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "student" / "hw1_taylor_descent.ipynb").is_file()
+
+
+def test_student_notebook_cells_install_name_and_separate_placeholders(exported):
+    for stem in (p.stem for p in SETS):
+        cells = nbformat.read(exported / "student" / f"{stem}.ipynb", as_version=4).cells
+        assert cells[0].cell_type == "markdown"
+        assert re.search(r"pip install lecturelib-[\w.]+-py3-none-any\.whl", cells[0].source)
+        assert cells[1].source.lstrip().startswith("# ")
+        assert "Student id" in cells[2].source
+        placeholders = [c for c in cells if "**Your solution.**" in c.source]
+        assert placeholders and all(c.source.startswith("**Your solution.**") and "Exercise" not in c.source
+                                    for c in placeholders)
+        instructor = nbformat.read(exported / "instructor" / f"{stem}.ipynb", as_version=4).cells
+        assert not any("pip install" in c.source for c in instructor)
+
+
+def test_reader_uses_the_myst_parser_for_fences(tmp_path):
+    """A fence longer than its closing line, a directive inside a code example and a colon fence are read as the
+    site reads them."""
+    from lecturelib.homework.notebook import read_set, split_notebook
+
+    source = tmp_path / "hw9_x.md"
+    header = "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n---\n\n"
+    source.write_text(
+        header + "# T\n\n:::{exercise} 9.1\n:label: e\n\nDo it.\n:::\n\n"
+        "`````{solution-start} e\n:class: dropdown\n`````\n\nSecret ```{solution-end}``` words.\n\n"
+        "`````{solution-end}\n`````\n\nAfter.\n")
+    student, instructor, solutions = split_notebook(read_set(source))
+    text = "\n".join(c.source for c in student)
+    assert "Secret" not in text and "After." in text and "Do it." in text
+    assert solutions == ["Secret ```{solution-end}``` words."]
+    assert "Secret" in "\n".join(c.source for c in instructor)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Checks that are right (issue 12): each wrong answer the review found is refused, each right one accepted
+# ------------------------------------------------------------------------------------------------------------------
+
+P2 = x**4 / 4 - sp.Rational(7, 3) * x**3 + 5 * x**2  # homework 2's quartic
+
+
+def test_bifurcation_check_runs_descent_from_the_starts():
+    steps = np.linspace(0.02, 0.3, 60)
+    starts = np.linspace(-1, 6, 12)
+    fp = sp.lambdify(x, sp.diff(P2, x), "numpy")
+    good = np.moveaxis(lecturelib.run(fp, starts[None, :], steps[:, None], 600)[-32:], 0, -1)
+    assert hw.check_bifurcation(good, P2, x, steps, starts).status == "correct"
+    for constant in (5.0, 0.0):  # a critical point everywhere is a fixed point of the map, but not where runs end
+        result = hw.check_bifurcation(np.full(good.shape, constant), P2, x, steps, starts)
+        assert result.status == "incorrect" and "where gradient descent from their start ends" in result.message
+    nan_but_one = np.full(good.shape, np.nan)
+    nan_but_one[0] = good[0]
+    assert hw.check_bifurcation(nan_but_one, P2, x, steps, starts).status == "incorrect"
+    single = hw.check_bifurcation(good.astype(np.float32), P2, x, steps, starts)
+    assert "float64" in single.message and "axes" not in single.message
+
+
+def _repelling_orbit_at_014():
+    delta = sp.Rational(14, 100)
+    T = x - delta * sp.diff(P2, x)
+    quotient, _ = sp.div(sp.expand(T.subs(x, T) - x), sp.expand(T - x), x)
+    roots = sorted(float(sp.re(r)) for r in sp.Poly(quotient, x).nroots() if abs(sp.im(r)) < 1e-12)
+    a = min(roots, key=lambda r: abs(r + 2.1697))
+    return a, float(T.subs(x, a))
+
+
+def test_period2_orbit_check_refuses_overflow_repelling_and_rounded_orbits():
+    assert "overflows" in hw.check_period2_orbit((1e200, 2e200), P2, x, 0.14).message
+    repelling = _repelling_orbit_at_014()
+    assert abs(repelling[1] - 6.9111) < 1e-3
+    assert hw.check_period2_orbit(repelling, P2, x, 0.14).status == "correct"  # it is an orbit ...
+    result = hw.check_period2_orbit(repelling, P2, x, 0.14, attracting=True)  # ... but not the one GD ends on
+    assert result.status == "incorrect" and "repels" in result.message
+    a = float(np.sqrt(2 / 0.3))
+    assert hw.check_period2_orbit((a, -a), x**4 / 4, x, 0.3).status == "correct"
+    rounded = hw.check_period2_orbit((round(a, 6), -round(a, 6)), x**4 / 4, x, 0.3)
+    assert rounded.status == "incorrect" and "full precision" in rounded.message
+
+
+def test_symbolic_checks_decide_equality_beyond_a_fixed_sample():
+    assert hw.check_expression(2 * x + sp.Piecewise((0, x < 2), (1, True)), 2 * x).status == "incorrect"
+    f = sp.exp(x) * sp.cos(y) + x**2 * y
+    term = x**3 / 6 + x**2 * y - x * y**2 / 2
+    assert hw.check_taylor_term(term + sp.Heaviside(x - 2) * x**3, f, (x, y), (0, 0), 3).status == "incorrect"
+    h = x**3 * y - 2 * x * y**2
+    wrong = sp.hessian(h, (x, y))
+    wrong[0, 0] = wrong[0, 0] + sp.Piecewise((0, x < 2), (x, True))
+    assert hw.check_hessian(wrong, h, (x, y)).status == "incorrect"
+    # The same expressions in another form, or with an Abs that sympy can remove, are still right.
+    assert hw.check_expression(sp.sqrt(x**2) * 0 + 2 * x, 2 * x).status == "correct"
+    assert hw.check_expression(sp.Abs(x) ** 2, x**2).status == "correct"
+
+
+def test_checks_answer_not_right_for_any_kind_of_answer():
+    f = x**3 * y
+    odd = [True, {"a": 1}, "x**2", 1 + 2j, object(), None, [1, "a"]]
+    for answer in odd:
+        for result in (hw.check_value(answer, 1.0), hw.check_hessian(answer, f, (x, y)),
+                       hw.check_step_bound(answer, f, (x, y), (1, 1)), hw.check_threshold(answer, P2, x, 0),
+                       hw.check_period2_orbit(answer, P2, x, 0.14), hw.check_expression(answer, x),
+                       hw.check_rate_experiment(answer), hw.check_run_diagnosis(answer, np.ones((8, 2))),
+                       hw.check_bifurcation(answer, P2, x, np.ones(3), 2)):
+            assert isinstance(result, hw.CheckResult) and result.status == "incorrect", (answer, result)
+    assert "imaginary" in hw.check_value(1 + 2j, 1.0).message
+
+
+def test_checks_accept_the_keyword_names_their_signature_advertises():
+    import inspect
+
+    def loss(phi, target, w):
+        return 0.5 * np.sum((phi.T @ w - target) ** 2)
+
+    assert list(inspect.signature(hw.check_gradient_function).parameters)[0] == "grad"
+    result = hw.check_gradient_function(grad=lambda p, t, w: p @ (p.T @ w - t), loss=loss, shapes=[(3, 5), (5,), (3,)])
+    assert result.status == "correct"
+    assert hw.check_taylor_term_function(function=lambda e, v, p: ...).status == "unanswered"
+    with pytest.raises(ValueError, match="check_value"):
+        hw.check_value(1.0)  # the notebook's author forgot the reference: a usage error, raised
+
+
+def test_messages_say_something_useful():
+    q = x**4 / 4 - x**2 + x * y + y**2
+    assert "close but not equal" in hw.check_step_bound(3.99, q, (x, y), (1, 0)).message
+    assert "is 0" in hw.check_step_bound(0, q, (x, y), (1, 0)).message
+    right = hw.check_step_bound(4, q, (x, y), (1, 0))
+    assert str(right) == "✔ Correct" and "correct." not in right._repr_markdown_().lower().replace("**✔ correct**", "")
+    html = hw.check_value(..., 1.0)._repr_html_()
+    assert "`" not in html and "<code>...</code>" in html
+
+
+def _rate(loss, grad, smoothness, w0, loss_min, n=60):
+    w, squares = np.array(w0, dtype=float), []
+    for _ in range(n):
+        g = np.atleast_1d(np.asarray(grad(w), dtype=float))
+        squares.append(float(g @ g))
+        w = w - g / smoothness
+    return dict(loss=loss, grad=grad, L=smoothness, w0=np.array(w0, dtype=float), loss_min=loss_min,
+                min_sq_grad=np.minimum.accumulate(squares))
+
+
+def test_rate_experiment_refuses_the_reviews_wrong_experiments():
+    def soft(w):  # curvature 1 near the run (|w| < 1), 10 beyond |w| = 5
+        return 0.5 * np.sum(w**2) + 4.5 * np.sum(np.maximum(np.abs(w) - 5, 0) ** 2) + 0.1 * np.sum(np.logaddexp(w, -w))
+
+    def soft_grad(w):
+        return w + 9 * np.sign(w) * np.maximum(np.abs(w) - 5, 0) + 0.1 * np.tanh(w)
+
+    assert "L is too small" in hw.check_rate_experiment(_rate(soft, soft_grad, 1.1, [1.0, -0.5], 0.0)).message
+    right = _rate(soft, soft_grad, 10.1, [1.0, -0.5], 0.1 * 2 * np.log(2))
+    assert hw.check_rate_experiment(right).status == "correct", hw.check_rate_experiment(right)
+    assert "not a lower bound" in hw.check_rate_experiment(_rate(soft, soft_grad, 10.1, [1.0, -0.5], 0.3)).message
+    assert "lower bound" in hw.check_rate_experiment(_rate(soft, soft_grad, 10.1, [1.0, -0.5], -1e9)).message
+    assert "tighter L" in hw.check_rate_experiment(_rate(soft, soft_grad, 1e6, [1.0, -0.5], 0.0)).message
+    quadratic = _rate(lambda w: 0.5 * w @ w, lambda w: w, 1.0, [1.0, 2.0], 0.0)
+    assert "plain quadratic" in hw.check_rate_experiment(quadratic).message
+
+
+def test_rate_experiment_accepts_a_one_element_loss_and_a_large_loss():
+    def loss(w):  # returns a 1-element array
+        return np.array([np.logaddexp(w[0], -w[0]) + 0.05 * w[0] ** 2])
+
+    def grad(w):
+        return np.array([np.tanh(w[0]) + 0.1 * w[0]])
+
+    assert hw.check_rate_experiment(_rate(loss, grad, 1.1, [3.0], 0.0)).status == "correct"
+
+    def big(w):  # a large constant offset: finite differences lose digits to rounding
+        return 1e9 + np.sum(np.logaddexp(w, -w)) + 0.05 * np.sum(w**2)
+
+    def big_grad(w):
+        return np.tanh(w) + 0.1 * w
+
+    result = hw.check_rate_experiment(_rate(big, big_grad, 1.1, [3.0, -2.0], 1e9))
+    assert "not the gradient" not in result.message and result.status == "correct", result
+
+
+def test_minima_and_threshold_function_checks():
+    assert hw.check_minima([0, 5], P2, x).status == "correct"
+    assert "not a minimum" in hw.check_minima([0, 2, 5], P2, x).message
+    assert "missing" in hw.check_minima([5], P2, x).message
+    assert "smaller first" in hw.check_minima([5, 0], P2, x).message
+
+    def right(f, x, x_star):
+        return 2 / sp.diff(f, x, 2).subs(x, x_star)
+
+    assert hw.check_threshold_function(right, cases=[(P2, 0), (P2, 5)]).status == "correct"
+    assert hw.check_threshold_function(right, seed=12345).status == "correct"
+    # A function that knows only p's two answers (what bracketing with check_threshold yields) fails other quartics.
+    known = hw.check_threshold_function(lambda f, x, m: sp.Rational(1, 5) if m == 0 else sp.Rational(2, 15),
+                                        cases=[(P2, 0), (P2, 5)])
+    assert known.status == "incorrect" and "case 3" in known.message
+    assert "not a critical point" in hw.check_threshold(sp.Rational(1, 5), P2, x, 1).message

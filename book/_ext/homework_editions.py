@@ -16,6 +16,10 @@ In the student edition it also:
   marker is cut from the page before the search index, the images or the downloads see it;
 - removes the theme's download button (it links to the page sources, which are not copied).
 
+What a solution is comes from ``lecturelib.homework.notebook`` (the one definition the export and the grader use):
+the ``{solution}`` directive, and everything from ``{solution-start}`` to ``{solution-end}``, which holds the
+grading cells (points, hidden cases) too.
+
 Downloads. When the builder starts, ``lecturelib.homework.export`` writes the notebooks of every set in
 ``book/homework`` next to the build (``<build>/homework_notebooks/``), and each homework page gets a line near its
 title offering its student notebook (and, in the instructor edition, its instructor notebook) as a Sphinx download,
@@ -35,6 +39,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx_exercise.directive import SolutionStartDirective
 from sphinx_exercise.nodes import solution_end_node
+
+from lecturelib.homework.notebook import GATED_SOLUTION
 
 EDITIONS = ("student", "instructor")
 HOMEWORK_FOLDER = "book/homework"
@@ -76,13 +82,13 @@ def notebooks_folder(app: Sphinx) -> Path:
 
 
 def export_notebooks(app: Sphinx) -> None:
-    from lecturelib.homework import export
+    from lecturelib.homework.export import export_notebooks
 
     source = Path(app.srcdir) / HOMEWORK_FOLDER
     folder = notebooks_folder(app)
     folder.mkdir(parents=True, exist_ok=True)
     editions = ("student",) if edition_of(app) == "student" else ("student", "instructor")
-    export(folder, source=source, editions=editions)
+    export_notebooks(folder, source=source, editions=editions, overwrite=True)
     build_student_wheel(app)
 
 
@@ -164,7 +170,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_node(hidden_solution_start, html=(lambda self, node: None, lambda self, node: None))
-    app.add_directive("solution-start", HidingSolutionStart, override=True)
+    app.add_directive(GATED_SOLUTION[0], HidingSolutionStart, override=True)
     app.connect("config-inited", choose_edition)
     app.connect("builder-inited", export_notebooks)
     # Before Sphinx's own collectors (priority 500) record images and downloads of the page.
