@@ -62,13 +62,13 @@ _STYLE = """<style>
 
 # Keeps the live region, the slider's aria-valuetext and the frame's alt text in step with the frame shown, whatever
 # moved it (the slider, a button, the play loop), and opens on the initial step. matplotlib creates ``anim<id>`` in a
-# zero-delay timeout, so this waits for it.
+# zero-delay timeout, so this waits for it (up to 10 s).
 _SCRIPT = """<script>
 (function () {
-  var id = %(id)s, values = %(values)s, alts = %(alts)s, initial = %(initial)d;
+  var id = %(id)s, values = %(values)s, alts = %(alts)s, initial = %(initial)d, tries = 0;
   function hook() {
     var anim = window["anim" + id];
-    if (!anim) { setTimeout(hook, 10); return; }
+    if (!anim) { if (++tries < 1000) setTimeout(hook, 10); return; }
     var slider = document.getElementById("_anim_slider" + id);
     var output = document.getElementById("_anim_value" + id);
     var image = document.getElementById("_anim_img" + id);
@@ -132,6 +132,7 @@ class StepExplorer:
         self.index = index
         self.last_redraw_seconds = float("nan")
         self._widget = None
+        self._crop: Bbox | None = None
 
     @property
     def step(self) -> float:
@@ -145,11 +146,28 @@ class StepExplorer:
     def png(self) -> bytes:
         """The current figure as PNG bytes (light compression: encoding is most of a live redraw's time).
 
-        Cropped to what is drawn (``bbox_inches="tight"``), so a legend or label outside the axes is not cut off.
+        Cropped to :meth:`crop_box`, so a legend or label outside the axes is not cut off and every step gives a
+        picture of the same size.
         """
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.dpi, bbox_inches="tight", pil_kwargs={"compress_level": 1})
+        self.figure.savefig(buffer, format="png", dpi=self.dpi, bbox_inches=self.crop_box(),
+                            pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
+
+    def crop_box(self) -> Bbox:
+        """The smallest box (inches) that holds everything any step draws, padded like ``bbox_inches="tight"``.
+
+        The inline backend crops a static figure to its tight box; a slider's pictures need one box for all steps.
+        Computed once, by drawing every step on a scratch figure.
+        """
+        if self._crop is None:
+            scratch = Figure(figsize=self.figure.get_size_inches(), dpi=self.dpi)
+            boxes = []
+            for step in self.steps:
+                self._draw_into(scratch, float(step))
+                boxes.append(scratch.get_tightbbox())
+            self._crop = Bbox.union(boxes).padded(_PAD_INCHES)
+        return self._crop
 
     def value_text(self, step: float) -> str:
         """How the slider names a step: "δ = 0.3"."""
@@ -201,11 +219,11 @@ class StepExplorer:
         """A self-contained HTML animation with one frame per step and a labelled slider, with no external links.
 
         matplotlib's ``FuncAnimation`` HTML (its ``to_jshtml`` writer), with every frame cropped to the union of the
-        frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (see :func:`_accessible`).
+        frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (:meth:`_accessible`).
         """
         fig = plt.figure(FigureClass=_FrameFigure, figsize=self.figure.get_size_inches(), dpi=FRAME_DPI)
         try:
-            fig.crop = self._frame_box(fig)
+            fig.crop = self.crop_box()
             animation = FuncAnimation(
                 fig,
                 lambda i: self._draw_into(fig, float(self.steps[i])),
@@ -221,14 +239,6 @@ class StepExplorer:
         finally:
             plt.close(fig)
         return self._accessible(_CDN_LINK.sub("", page), fig.crop)
-
-    def _frame_box(self, fig: Figure) -> Bbox:
-        """The smallest box (inches) that holds everything any frame draws, padded like ``bbox_inches="tight"``."""
-        boxes = []
-        for step in self.steps:
-            self._draw_into(fig, float(step))
-            boxes.append(fig.get_tightbbox())
-        return Bbox.union(boxes).padded(_PAD_INCHES)
 
     def _accessible(self, page: str, box: Bbox) -> str:
         """Label the slider, announce the step it shows, describe each frame, start on the initial step."""
