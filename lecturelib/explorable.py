@@ -254,19 +254,26 @@ class StepExplorer:
             ('<div class="animation">', '<div class="animation step-explorer">'),
             (
                 f'<img id="_anim_img{anim}">',
-                f'<img id="_anim_img{anim}" class="step-explorer-frame" width="{width}" height="{height}" '
-                f'data-dpi="{FRAME_DPI}" alt="{html.escape(alts[start])}">',
+                (
+                    f'<img id="_anim_img{anim}" class="step-explorer-frame" width="{width}" height="{height}" '
+                    f'data-dpi="{FRAME_DPI}" alt="{html.escape(alts[start])}">'
+                ),
             ),
             (
                 f'<input id="_anim_slider{anim}"',
-                f'<div class="step-explorer-row"><label for="_anim_slider{anim}">Step size {html.escape(self.label)}'
-                f'</label>\n    <input id="_anim_slider{anim}" aria-valuetext="{html.escape(values[start])}"',
+                (
+                    f'<div class="step-explorer-row"><label for="_anim_slider{anim}">Step size '
+                    f'{html.escape(self.label)}</label>\n    <input id="_anim_slider{anim}" '
+                    f'aria-valuetext="{html.escape(values[start])}"'
+                ),
             ),
             (
                 f'oninput="anim{anim}.set_frame(parseInt(this.value));">',
-                f'oninput="anim{anim}.set_frame(parseInt(this.value));">\n    '
-                f'<output id="_anim_value{anim}" class="step-explorer-value" for="_anim_slider{anim}" '
-                f'aria-live="polite">{html.escape(values[start])}</output></div>',
+                (
+                    f'oninput="anim{anim}.set_frame(parseInt(this.value));">\n    '
+                    f'<output id="_anim_value{anim}" class="step-explorer-value" for="_anim_slider{anim}" '
+                    f'aria-live="polite">{html.escape(values[start])}</output></div>'
+                ),
             ),
             ('name="points" min="0" max="1" step="1" value="0"',
              f'name="points" min="0" max="{len(self.steps) - 1}" step="1" value="{start}"'),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_site import _pages, _serve, browser  # noqa: F401  (browser is a fixture)
+from test_site import _pages, _serve
 
 pytestmark = pytest.mark.site
 
@@ -54,13 +54,17 @@ def _open(browser, url: str, site: Path, page: Path, mode: str = "light", viewpo
     return tab, context, outside
 
 
-# Open what starts collapsed (the instructor edition's solutions, hidden code cells) so that axe checks it too.
-EXPAND = """() => {
+# Open what starts collapsed (the instructor edition's solutions, hidden code cells) so that axe checks it too, and
+# wait for the themes' 0.3 s fade-in to end (half-faded text would be measured with the wrong contrast).
+EXPAND = """async () => {
   document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; });
-  document.querySelectorAll('.toggle-hidden button.toggle-button, button.toggle-button').forEach(b => {
+  document.querySelectorAll('button.toggle-button').forEach(b => {
     const box = b.closest('.toggle');
     if (box && box.classList.contains('toggle-hidden')) b.click();
   });
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const finite = document.getAnimations().filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+  await Promise.all(finite.map(a => a.finished.catch(() => null)));
 }"""
 
 
@@ -81,7 +85,7 @@ def _axe_violations(tab, page_name: str, mode: str) -> list[str]:
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])
-def test_axe_finds_no_wcag_violation(browser, edition, request):  # noqa: F811
+def test_axe_finds_no_wcag_violation(browser, edition, request):
     """axe-core, WCAG 2.0/2.1 A and AA, every page of an edition, light and dark: zero violations."""
     site = request.getfixturevalue("built_site" if edition == "student" else "instructor_site")
     problems: list[str] = []
@@ -117,7 +121,7 @@ SLIDER_STATE = """slider => {
 }"""
 
 
-def test_sliders_are_labelled_keyboard_operable_and_announce_the_step(browser, built_site: Path):  # noqa: F811
+def test_sliders_are_labelled_keyboard_operable_and_announce_the_step(browser, built_site: Path):
     pages = _explorer_pages(built_site)
     assert len(pages) >= 3, "chapters 2, 4 and 5 each have a step-size slider"
     problems = []
@@ -156,7 +160,7 @@ def test_sliders_are_labelled_keyboard_operable_and_announce_the_step(browser, b
     assert not problems, "\n".join(problems)
 
 
-def test_sliders_open_on_the_step_the_chapter_asks_for(browser, built_site: Path):  # noqa: F811
+def test_sliders_open_on_the_step_the_chapter_asks_for(browser, built_site: Path):
     """Chapter 5 asks for δ = 0.5: its slider opens there (the nearest position, 0.512), not on the first step."""
     page = built_site / "book" / "05_deep_linear.html"
     with _serve(built_site) as url:
@@ -168,7 +172,7 @@ def test_sliders_open_on_the_step_the_chapter_asks_for(browser, built_site: Path
     assert state["announced"] == "δ = 0.512", state
 
 
-def test_no_page_scrolls_sideways_on_a_phone(browser, built_site: Path):  # noqa: F811
+def test_no_page_scrolls_sideways_on_a_phone(browser, built_site: Path):
     """At 390 px no page scrolls sideways (code, tables and formulas may scroll inside their own box)."""
     problems = []
     with _serve(built_site) as url:
@@ -189,7 +193,7 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, built_site: Path):  # noqa
     assert not problems, "\n".join(problems)
 
 
-def test_every_formula_has_assistive_mathml(browser, built_site: Path):  # noqa: F811
+def test_every_formula_has_assistive_mathml(browser, built_site: Path):
     problems, formulas = [], 0
     with _serve(built_site) as url:
         for page in _content_pages(built_site):
@@ -210,7 +214,7 @@ def test_every_formula_has_assistive_mathml(browser, built_site: Path):  # noqa:
     assert not problems, "\n".join(problems)
 
 
-def test_mathjax_explorer_speaks_offline(browser, built_site: Path):  # noqa: F811
+def test_mathjax_explorer_speaks_offline(browser, built_site: Path):
     """Switched on in MathJax's menu (saved in localStorage), the explorer loads from the site and labels formulas."""
     page = built_site / "book" / "01_descent_condition.html"
     with _serve(built_site) as url:

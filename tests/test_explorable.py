@@ -130,8 +130,9 @@ def test_alt_text_string_is_completed_with_the_step_and_bad_alt_is_named():
 
 
 def test_live_figure_is_cropped_to_what_is_drawn():
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     explorer = step_explorer(draw_with_outside_legend, STEPS, figsize=(4, 3))
     width, _ = Image.open(io.BytesIO(explorer.png())).size
