@@ -7,25 +7,107 @@ slider that redraws the figure on each move; in the static website (which has no
 carries a matplotlib ``to_jshtml`` animation of precomputed frames, one per slider position, that a reader can scrub
 offline. The book's configuration gives the widget view no priority in HTML, so the website shows the animation
 and Jupyter shows the live widget.
+
+On the website the slider is labelled, works with the keyboard (arrow keys, Home, End), and announces the step it
+shows (``aria-valuetext`` and a visible live region "δ = …" beside it); each frame carries alt text. Frames are cropped
+to one box that holds everything any frame draws (legends and labels outside the axes included, as the inline
+backend's ``bbox_inches="tight"`` does for a static figure) and drawn at twice the resolution they are shown at, so
+they stay sharp on high-density screens.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
+from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
+from PIL import Image
 
 __all__ = ["StepExplorer", "step_explorer"]
 
 # matplotlib's jshtml template links Font Awesome from a CDN for its button icons; the book theme serves Font
 # Awesome itself, so the link is dropped and the site stays offline.
 _CDN_LINK = re.compile(r"<link[^>]+href=\"https?://[^\"]+\"[^>]*>\s*")
+
+# The website shows a frame at CSS size (96 CSS px per inch of figure, never wider than the text column) and draws it
+# at twice that, so that it is sharp on a screen with two device pixels per CSS pixel.
+CSS_PX_PER_INCH = 96
+FRAME_DPI = 2 * CSS_PX_PER_INCH
+# Padding around the cropped frames, as savefig's bbox_inches="tight" uses.
+_PAD_INCHES = 0.1
+
+# Styles of the explorer's own markup: the controls wrap instead of overflowing a phone's screen, and the frame
+# shrinks with the text column.
+_STYLE = """<style>
+.step-explorer { display: block; max-width: 100%; }
+.step-explorer .step-explorer-frame { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+.step-explorer .step-explorer-row { display: flex; flex-wrap: wrap; align-items: center; justify-content: center;
+  gap: 0.25rem 0.75rem; margin-top: 0.5rem; }
+.step-explorer input[type=range].anim-slider { width: 20rem; max-width: 100%; margin: 0; }
+.step-explorer .step-explorer-value { min-width: 6.5em; font-variant-numeric: tabular-nums; }
+.step-explorer .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center; gap: 0.25rem; }
+.step-explorer .anim-buttons button { min-width: 2.25rem; min-height: 2rem; }
+</style>
+"""
+
+# Keeps the live region, the slider's aria-valuetext and the frame's alt text in step with the frame shown, whatever
+# moved it (the slider, a button, the play loop), and opens on the initial step. matplotlib creates ``anim<id>`` in a
+# zero-delay timeout, so this waits for it (up to 10 s).
+_SCRIPT = """<script>
+(function () {
+  var id = %(id)s, values = %(values)s, alts = %(alts)s, initial = %(initial)d, tries = 0;
+  function hook() {
+    var anim = window["anim" + id];
+    if (!anim) { if (++tries < 1000) setTimeout(hook, 10); return; }
+    var slider = document.getElementById("_anim_slider" + id);
+    var output = document.getElementById("_anim_value" + id);
+    var image = document.getElementById("_anim_img" + id);
+    var setFrame = anim.set_frame.bind(anim);
+    anim.set_frame = function (frame) {
+      setFrame(frame);
+      slider.setAttribute("aria-valuetext", values[frame]);
+      output.textContent = values[frame];
+      image.alt = alts[frame];
+    };
+    anim.set_frame(initial);
+  }
+  hook();
+})();
+</script>
+"""
+
+
+class _FrameFigure(Figure):
+    """A figure whose every saved frame is cropped to one box (``crop``, in inches), so all frames match in size."""
+
+    crop: Bbox | None = None
+
+    def savefig(self, fname, **kwargs):
+        if self.crop is None:
+            return super().savefig(fname, **kwargs)
+        kwargs["bbox_inches"] = self.crop
+        buffer = io.BytesIO()
+        super().savefig(buffer, **kwargs)
+        # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
+        # levels, white stays white) at about a third of the bytes. Transparent frames keep their alpha channel.
+        with Image.open(buffer) as image:
+            image = image.convert("RGBA")
+            if image.getextrema()[3][0] == 255:
+                frame = image.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE)
+            else:
+                frame = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+            frame.save(fname, format="png", optimize=True)
+        return None
 
 
 class StepExplorer:
@@ -39,15 +121,18 @@ class StepExplorer:
         label: str,
         figsize: tuple[float, float],
         dpi: int,
+        alt: str | Callable[[float], str] | None = None,
     ) -> None:
         self._draw = draw
         self.steps = steps
         self.label = label
+        self.alt = alt
         self.dpi = dpi
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.index = index
         self.last_redraw_seconds = float("nan")
         self._widget = None
+        self._crop: Bbox | None = None
 
     @property
     def step(self) -> float:
@@ -59,9 +144,14 @@ class StepExplorer:
         self._draw(self.figure, step)
 
     def png(self) -> bytes:
-        """The current figure as PNG bytes (light compression: encoding is most of a live redraw's time)."""
+        """The current figure as PNG bytes (light compression: encoding is most of a live redraw's time).
+
+        Cropped to :meth:`crop_box`, so a legend or label outside the axes is not cut off and every step gives a
+        picture of the same size.
+        """
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.dpi, pil_kwargs={"compress_level": 1})
+        self.figure.savefig(buffer, format="png", dpi=self.dpi, bbox_inches=self.crop_box(),
+                            pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
     def _print_png(self) -> bytes:
@@ -71,6 +161,35 @@ class StepExplorer:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=150)
         return buffer.getvalue()
+
+    def crop_box(self) -> Bbox:
+        """The smallest box (inches) that holds everything any step draws, padded like ``bbox_inches="tight"``.
+
+        The inline backend crops a static figure to its tight box; a slider's pictures need one box for all steps.
+        Computed once, by drawing every step on a scratch figure.
+        """
+        if self._crop is None:
+            scratch = Figure(figsize=self.figure.get_size_inches(), dpi=self.dpi)
+            boxes = []
+            for step in self.steps:
+                self._draw_into(scratch, float(step))
+                boxes.append(scratch.get_tightbbox())
+            self._crop = Bbox.union(boxes).padded(_PAD_INCHES)
+        return self._crop
+
+    def value_text(self, step: float) -> str:
+        """How the slider names a step: "δ = 0.3"."""
+        return f"{self.label} = {step:.4g}"
+
+    def alt_text(self, step: float) -> str:
+        """The alt text of the frame drawn for ``step``: the description given to :func:`step_explorer`."""
+        if callable(self.alt):
+            text = str(self.alt(step))
+        elif self.alt:
+            text = f"{self.alt} Shown for {self.value_text(step)}."
+        else:
+            text = f"The figure for {self.value_text(step)}."
+        return " ".join(text.split())
 
     def set_step(self, step: float) -> bytes:
         """Redraw at the slider position nearest to ``step``; return the PNG and time it in ``last_redraw_seconds``."""
@@ -105,9 +224,14 @@ class StepExplorer:
         return self._widget
 
     def to_jshtml(self, fps: float = 4) -> str:
-        """A self-contained HTML animation with one frame per step and a slider, with no external links."""
-        fig = plt.figure(figsize=self.figure.get_size_inches(), dpi=self.dpi)
+        """A self-contained HTML animation with one frame per step and a labelled slider, with no external links.
+
+        matplotlib's ``FuncAnimation`` HTML (its ``to_jshtml`` writer), with every frame cropped to the union of the
+        frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (:meth:`_accessible`).
+        """
+        fig = plt.figure(FigureClass=_FrameFigure, figsize=self.figure.get_size_inches(), dpi=FRAME_DPI)
         try:
+            fig.crop = self.crop_box()
             animation = FuncAnimation(
                 fig,
                 lambda i: self._draw_into(fig, float(self.steps[i])),
@@ -115,10 +239,61 @@ class StepExplorer:
                 init_func=lambda: self._draw_into(fig, float(self.steps[0])),
                 repeat=False,
             )
-            html = animation.to_jshtml(fps=fps, default_mode="once")
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "explorer.html"
+                writer = HTMLWriter(fps=fps, embed_frames=True, default_mode="once")
+                animation.save(str(path), writer=writer, dpi=FRAME_DPI)
+                page = path.read_text(encoding="utf-8")
         finally:
             plt.close(fig)
-        return _CDN_LINK.sub("", html)
+        return self._accessible(_CDN_LINK.sub("", page), fig.crop)
+
+    def _accessible(self, page: str, box: Bbox) -> str:
+        """Label the slider, announce the step it shows, describe each frame, start on the initial step."""
+        found = re.search(r'id="_anim_img(\w+)"', page)
+        if found is None:
+            raise RuntimeError("matplotlib's animation HTML has changed: no frame image found")
+        anim = found.group(1)
+        values = [self.value_text(float(s)) for s in self.steps]
+        alts = [self.alt_text(float(s)) for s in self.steps]
+        start = self.index
+        width, height = (round(v * CSS_PX_PER_INCH) for v in box.size)
+        replacements = [
+            ('<div class="animation">', '<div class="animation step-explorer">'),
+            (
+                f'<img id="_anim_img{anim}">',
+                (
+                    f'<img id="_anim_img{anim}" class="step-explorer-frame" width="{width}" height="{height}" '
+                    f'data-dpi="{FRAME_DPI}" alt="{html.escape(alts[start])}">'
+                ),
+            ),
+            (
+                f'<input id="_anim_slider{anim}"',
+                (
+                    f'<div class="step-explorer-row"><label for="_anim_slider{anim}">Step size '
+                    f'{html.escape(self.label)}</label>\n    <input id="_anim_slider{anim}" '
+                    f'aria-valuetext="{html.escape(values[start])}"'
+                ),
+            ),
+            (
+                f'oninput="anim{anim}.set_frame(parseInt(this.value));">',
+                (
+                    f'oninput="anim{anim}.set_frame(parseInt(this.value));">\n    '
+                    f'<output id="_anim_value{anim}" class="step-explorer-value" for="_anim_slider{anim}" '
+                    f'aria-live="polite">{html.escape(values[start])}</output></div>'
+                ),
+            ),
+            ('name="points" min="0" max="1" step="1" value="0"',
+             f'name="points" min="0" max="{len(self.steps) - 1}" step="1" value="{start}"'),
+        ]
+        for old, new in replacements:
+            if page.count(old) != 1:
+                raise RuntimeError(f"matplotlib's animation HTML has changed: expected {old!r} once")
+            page = page.replace(old, new)
+        data = {"id": json.dumps(anim), "values": json.dumps(values, ensure_ascii=False),
+                "alts": json.dumps(alts, ensure_ascii=False), "initial": start}
+        script = _SCRIPT % {k: v.replace("</", "<\\/") if isinstance(v, str) else v for k, v in data.items()}
+        return _STYLE + page + script
 
     def _draw_into(self, fig: Figure, step: float) -> list:
         fig.clear()
@@ -140,6 +315,7 @@ def step_explorer(
     *,
     initial: float | None = None,
     label: str = "δ",
+    alt: str | Callable[[float], str] | None = None,
     figsize: tuple[float, float] = (8.0, 3.5),
     dpi: int = 72,
 ) -> StepExplorer:
@@ -156,9 +332,14 @@ def step_explorer(
     initial : float, optional
         The step drawn first in Jupyter (the nearest position is used); the smallest step by default.
     label : str
-        The slider's label.
+        The symbol of the step size: the slider is labelled "Step size δ" and announces "δ = 0.3".
+    alt : str or callable, optional
+        The alt text of the frames on the website, for a reader who cannot see them: a description of what is
+        plotted and what to notice. A callable ``alt(step)`` describes the frame drawn for ``step``; a string is
+        used for every frame, followed by "Shown for δ = ...".
     figsize, dpi
-        Figure size in inches and resolution of the frames.
+        Figure size in inches, and resolution of the live figure in Jupyter (the website's frames are drawn at
+        ``FRAME_DPI``).
 
     Returns
     -------
@@ -176,5 +357,7 @@ def step_explorer(
         raise ValueError("steps must be finite and strictly increasing")
     if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 20:
         raise ValueError(f"dpi must be an integer of at least 20, got {dpi!r}")
+    if alt is not None and not (callable(alt) or isinstance(alt, str)):
+        raise TypeError(f"alt must be a string or a callable alt(step) -> str, got {type(alt).__name__}")
     index = 0 if initial is None else int(np.argmin(np.abs(grid - float(initial))))
-    return StepExplorer(draw, grid, index, label, tuple(figsize), int(dpi))
+    return StepExplorer(draw, grid, index, label, tuple(figsize), int(dpi), alt)

@@ -72,3 +72,21 @@ def instructor_site(tmp_path_factory, request) -> Path:
         student_html = request.getfixturevalue("built_site")
         reuse = student_html.parents[1]  # <out>/_build/html -> <out>
     return build_site(tmp_path_factory.mktemp("instructor"), "instructor", reuse=reuse)
+
+
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium (through pip playwright) for every browser test of the session.
+
+    Shared here rather than defined in a test module: two Playwright sync sessions cannot run at once.
+    """
+    playwright = pytest.importorskip("playwright.sync_api")
+    from test_site import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed at /usr/bin/chromium (apt-get install chromium)"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

@@ -67,3 +67,75 @@ def test_bad_arguments_are_named(steps, kwargs, error, words):
 def test_draw_must_be_callable():
     with pytest.raises(TypeError, match="draw"):
         step_explorer("not a function", STEPS)
+
+
+def draw_with_outside_legend(fig, step):
+    """Like chapter 5: a legend to the right of the axes and an x label, both outside the axes."""
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, step], label=f"a line of slope {step:.2f} with a long legend entry")
+    ax.set(xlabel="$w_1$", ylabel="$w_2$")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))
+
+
+def _frames(page):
+    import base64
+    import io
+
+    from PIL import Image
+
+    found = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', page)
+    return [Image.open(io.BytesIO(base64.b64decode(f.replace("\\n", "")))) for f in found]
+
+
+def test_frames_hold_what_is_drawn_outside_the_axes_and_are_drawn_at_twice_their_css_size():
+    from matplotlib.figure import Figure
+
+    from lecturelib.explorable import CSS_PX_PER_INCH, FRAME_DPI
+
+    explorer = step_explorer(draw_with_outside_legend, STEPS, figsize=(4, 3))
+    page = explorer.to_jshtml()
+    frames = _frames(page)
+    assert len({f.size for f in frames}) == 1, "every frame has the same size"
+    width, height = frames[0].size
+    for step in STEPS:  # what matplotlib draws for this step, legend and labels included, fits in the frame
+        fig = Figure(figsize=(4, 3))
+        draw_with_outside_legend(fig, step)
+        drawn = fig.get_tightbbox()
+        assert drawn.x1 > 4, "the test's legend does reach past the figure's edge"
+        assert width >= drawn.width * FRAME_DPI and height >= drawn.height * FRAME_DPI
+    css = re.search(r'<img id="_anim_img\w+" class="step-explorer-frame" width="(\d+)" height="(\d+)"', page)
+    assert css, "the frame image has no CSS size"
+    assert width >= 2 * int(css.group(1)) - 1 and FRAME_DPI == 2 * CSS_PX_PER_INCH
+    assert frames[0].convert("RGB").getpixel((1, 1)) == (255, 255, 255), "the palette keeps white white"
+
+
+def test_static_slider_is_labelled_announces_its_step_and_describes_each_frame():
+    explorer = step_explorer(draw_iterates, STEPS, initial=0.5, alt=lambda s: f"Iterates (1 - {s:.1f})^k.")
+    page = explorer.to_jshtml()
+    anim = re.search(r'id="_anim_slider(\w+)"', page).group(1)
+    assert f'<label for="_anim_slider{anim}">Step size δ</label>' in page
+    slider = re.search(r"<input id=\"_anim_slider\w+\"[^>]*>", page).group(0)
+    assert 'aria-valuetext="δ = 0.5"' in slider and 'value="2"' in slider and 'max="4"' in slider
+    live = re.search(r"<output[^>]*>([^<]*)</output>", page)
+    assert 'aria-live="polite"' in live.group(0) and live.group(1) == "δ = 0.5"
+    assert 'alt="Iterates (1 - 0.5)^k."' in page
+    for step in STEPS:  # the script switches to each frame's own alt text and value
+        assert f"Iterates (1 - {step:.1f})^k." in page and f"δ = {step:.4g}" in page
+    assert "var id = " in page and "initial = 2" in page
+
+
+def test_alt_text_string_is_completed_with_the_step_and_bad_alt_is_named():
+    explorer = step_explorer(draw_iterates, STEPS, label="ε", alt="Iterates of gradient descent.")
+    assert explorer.alt_text(0.3) == "Iterates of gradient descent. Shown for ε = 0.3."
+    with pytest.raises(TypeError, match="alt"):
+        step_explorer(draw_iterates, STEPS, alt=3)
+
+
+def test_live_figure_is_cropped_to_what_is_drawn():
+    import io
+
+    from PIL import Image
+
+    explorer = step_explorer(draw_with_outside_legend, STEPS, figsize=(4, 3))
+    width, _ = Image.open(io.BytesIO(explorer.png())).size
+    assert width > 4 * explorer.dpi, "the legend right of the axes is in the live figure"

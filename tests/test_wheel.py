@@ -10,6 +10,7 @@ kernel. Everything (the wheel, the environment, pip's cache) lives in pytest's t
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -65,7 +66,7 @@ def test_wheel_declares_every_runtime_import(wheel: Path):
     requires = {re.split(r"[<>=!~;\[ ]", line.split(":", 1)[1].strip())[0].lower()
                 for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")}
     imported = set()
-    for path in (ROOT / "lecturelib").glob("*.py"):
+    for path in (ROOT / "lecturelib").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # module level and inside functions
             if isinstance(node, ast.Import):
                 imported |= {alias.name.split(".")[0] for alias in node.names}
@@ -73,6 +74,10 @@ def test_wheel_declares_every_runtime_import(wheel: Path):
                 imported.add(node.module.split(".")[0])
     imported -= set(sys.stdlib_module_names) | {"lecturelib", "__future__"}
     assert imported, "found no import in lecturelib"
+    # an import name is not always its distribution's name (PIL is pillow, markdown_it is markdown-it-py)
+    distributions = importlib.metadata.packages_distributions()
+    imported = {distributions.get(name, [name])[0].lower().replace("_", "-") for name in imported}
+    requires = {name.replace("_", "-") for name in requires}
     assert imported <= requires, f"imported but not declared in pyproject.toml: {sorted(imported - requires)}"
 
 

@@ -1,0 +1,238 @@
+"""Accessibility of the website (WCAG 2.1 AA), checked in the same headless Chromium as tests/test_site.py.
+
+- axe-core (the copy bundled by the pip package ``axe-playwright-python``) on every page of both editions, in light
+  and in dark mode, with the WCAG 2.0/2.1 A and AA rules: no violation;
+- the step-size sliders: labelled, moved by the keyboard, announcing the step they show, frames described and sharp;
+- phones: at 390 px no page of the student edition scrolls sideways, and no slider overflows its column;
+- mathematics: every typeset formula carries assistive MathML, and MathJax's explorer (speech) works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_site import _pages, _serve
+
+pytestmark = pytest.mark.site
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+MODES = ("light", "dark")
+PHONE = {"width": 390, "height": 844}
+
+
+def _content_pages(html: Path) -> list[Path]:
+    """Every page of a built site except the root's redirect (a bare meta refresh to book/index.html)."""
+    pages = [p for p in _pages(html) if 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:300]]
+    assert (html / "book" / "index.html") in pages, "the landing page is missing"
+    return pages
+
+
+def _open(browser, url: str, site: Path, page: Path, mode: str = "light", viewport: dict | None = None):
+    """Open a page in a colour mode with MathJax typeset; return (tab, context, requests that left the site).
+
+    The colour mode is what the theme's switch stores: ``localStorage.mode`` and ``localStorage.theme`` (the
+    theme's early script reads ``theme``, its main script ``mode``), set before the page's scripts run.
+    """
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    context.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(url):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    tab = context.new_page()
+    tab.route("**/*", route)
+    tab.goto(f"{url}/{page.relative_to(site).as_posix()}", wait_until="networkidle", timeout=120_000)
+    tab.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    theme = tab.evaluate("() => document.documentElement.dataset.theme")
+    assert theme == mode, f"{page.name}: asked for {mode} mode, the page shows data-theme={theme!r}"
+    return tab, context, outside
+
+
+# Open what starts collapsed (the instructor edition's solutions, hidden code cells) so that axe checks it too, and
+# wait for the themes' 0.3 s fade-in to end (half-faded text would be measured with the wrong contrast).
+EXPAND = """async () => {
+  document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; });
+  document.querySelectorAll('button.toggle-button').forEach(b => {
+    const box = b.closest('.toggle');
+    if (box && box.classList.contains('toggle-hidden')) b.click();
+  });
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const finite = document.getAnimations().filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+  await Promise.all(finite.map(a => a.finished.catch(() => null)));
+}"""
+
+
+def _axe_violations(tab, page_name: str, mode: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    result = Axe().run(tab, options=options).response
+    lines = []
+    for rule in result["violations"]:
+        for node in rule["nodes"]:
+            why = next((c["message"] for c in node.get("any", []) + node.get("all", []) + node.get("none", [])), "")
+            lines.append(
+                f"{page_name} [{mode}] {rule['id']} ({rule['impact']}): {' '.join(map(str, node['target']))}"
+                f"\n    {why}"
+            )
+    return lines
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+def test_axe_finds_no_wcag_violation(browser, edition, request):
+    """axe-core, WCAG 2.0/2.1 A and AA, every page of an edition, light and dark: zero violations."""
+    site = request.getfixturevalue("built_site" if edition == "student" else "instructor_site")
+    problems: list[str] = []
+    checked = 0
+    with _serve(site) as url:
+        for page in _content_pages(site):
+            name = page.relative_to(site).as_posix()
+            for mode in MODES:
+                tab, context, outside = _open(browser, url, site, page, mode)
+                try:
+                    tab.evaluate(EXPAND)
+                    problems += _axe_violations(tab, name, mode)
+                    checked += 1
+                finally:
+                    context.close()
+                problems += [f"{name} [{mode}]: request left the site: {u}" for u in outside]
+    assert checked >= 2 * 12, f"only {checked} page views were checked"
+    assert not problems, f"{len(problems)} accessibility violations in the {edition} edition:\n" + "\n".join(problems)
+
+
+def _explorer_pages(site: Path) -> list[Path]:
+    return [p for p in _content_pages(site) if "_anim_slider" in p.read_text(encoding="utf-8")]
+
+
+SLIDER_STATE = """slider => {
+  const id = slider.id.replace('_anim_slider', '');
+  const image = document.getElementById('_anim_img' + id);
+  const output = document.getElementById('_anim_value' + id);
+  return {value: slider.value, valuetext: slider.getAttribute('aria-valuetext'),
+          labels: [...slider.labels].map(l => l.textContent.trim()),
+          announced: output && output.textContent.trim(), live: output && output.getAttribute('aria-live'),
+          src: image.src, alt: image.alt, natural: image.naturalWidth, shown: image.getBoundingClientRect().width};
+}"""
+
+
+def test_sliders_are_labelled_keyboard_operable_and_announce_the_step(browser, built_site: Path):
+    pages = _explorer_pages(built_site)
+    assert len(pages) >= 3, "chapters 2, 4 and 5 each have a step-size slider"
+    problems = []
+    with _serve(built_site) as url:
+        for page in pages:
+            tab, context, outside = _open(browser, url, built_site, page)
+            try:
+                sliders = tab.locator("input[type=range][id^=_anim_slider]")
+                for i in range(sliders.count()):
+                    slider = sliders.nth(i)
+                    where = f"{page.name} slider {i}"
+                    slider.scroll_into_view_if_needed()
+                    start = slider.evaluate(SLIDER_STATE)
+                    assert start["announced"], f"{where}: no live region shows the step: {start}"
+                    symbol = start["announced"].split(" = ")[0]
+                    assert start["labels"] == [f"Step size {symbol}"], f"{where}: label {start['labels']}"
+                    assert start["live"] == "polite", f"{where}: the step shown is not a live region"
+                    assert start["announced"] == start["valuetext"], f"{where}: {start}"
+                    assert start["alt"] and symbol in start["alt"], f"{where}: frame alt text {start['alt']!r}"
+                    # sharp on a screen with 2 device pixels per CSS pixel
+                    assert start["natural"] >= 2 * start["shown"] - 1, f"{where}: {start['natural']} px shown at {start['shown']}"
+                    slider.focus()
+                    tab.keyboard.press("ArrowRight")
+                    moved = slider.evaluate(SLIDER_STATE)
+                    assert int(moved["value"]) == int(start["value"]) + 1, f"{where}: ArrowRight did not move it"
+                    assert moved["src"] != start["src"], f"{where}: ArrowRight did not change the frame"
+                    assert moved["announced"] != start["announced"], f"{where}: the announced step did not change"
+                    assert moved["valuetext"] == moved["announced"], f"{where}: {moved}"
+                    assert moved["alt"] != start["alt"], f"{where}: the frame's alt text did not follow the step"
+                    tab.keyboard.press("End")
+                    last = slider.evaluate(SLIDER_STATE)
+                    assert int(last["value"]) == int(slider.get_attribute("max")), f"{where}: End did not go to the end"
+            finally:
+                context.close()
+            problems += [f"{page.name}: request left the site: {u}" for u in outside]
+    assert not problems, "\n".join(problems)
+
+
+def test_sliders_open_on_the_step_the_chapter_asks_for(browser, built_site: Path):
+    """Chapter 5 asks for δ = 0.5: its slider opens there (the nearest position, 0.512), not on the first step."""
+    page = built_site / "book" / "05_deep_linear.html"
+    with _serve(built_site) as url:
+        tab, context, _ = _open(browser, url, built_site, page)
+        try:
+            state = tab.locator("input[type=range][id^=_anim_slider]").first.evaluate(SLIDER_STATE)
+        finally:
+            context.close()
+    assert state["announced"] == "δ = 0.512", state
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, built_site: Path):
+    """At 390 px no page scrolls sideways (code, tables and formulas may scroll inside their own box)."""
+    problems = []
+    with _serve(built_site) as url:
+        for page in _content_pages(built_site):
+            tab, context, _ = _open(browser, url, built_site, page, viewport=PHONE)
+            try:
+                width = tab.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+                if width[0] > width[1]:
+                    problems.append(f"{page.name}: {width[0]} px wide in a {width[1]} px window")
+                for i, box in enumerate(tab.evaluate("""() => [...document.querySelectorAll('.animation')].map(e => {
+                        const column = e.closest('.cell_output') || e.parentElement;
+                        return [e.getBoundingClientRect().right, column.getBoundingClientRect().right,
+                                column.scrollWidth, column.clientWidth]; })""")):
+                    if box[0] > box[1] + 0.5 or box[2] > box[3]:
+                        problems.append(f"{page.name}: slider {i} overflows its column on a phone: {box}")
+            finally:
+                context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_every_formula_has_assistive_mathml(browser, built_site: Path):
+    problems, formulas = [], 0
+    with _serve(built_site) as url:
+        for page in _content_pages(built_site):
+            tab, context, outside = _open(browser, url, built_site, page)
+            try:
+                counts = tab.evaluate("""() => {
+                    const all = [...document.querySelectorAll('mjx-container')];
+                    const bare = all.filter(c => !c.querySelector('mjx-assistive-mml math') && !c.getAttribute('aria-label'));
+                    return [all.length, bare.length];
+                }""")
+            finally:
+                context.close()
+            formulas += counts[0]
+            if counts[1]:
+                problems.append(f"{page.name}: {counts[1]} of {counts[0]} formulas have neither assistive MathML nor a label")
+            problems += [f"{page.name}: request left the site: {u}" for u in outside]
+    assert formulas > 100, f"only {formulas} formulas were typeset"
+    assert not problems, "\n".join(problems)
+
+
+def test_mathjax_explorer_speaks_offline(browser, built_site: Path):
+    """Switched on in MathJax's menu (saved in localStorage), the explorer loads from the site and labels formulas."""
+    page = built_site / "book" / "01_descent_condition.html"
+    with _serve(built_site) as url:
+        context = browser.new_context()
+        context.add_init_script("localStorage.setItem('MathJax-Menu-Settings', JSON.stringify({explorer: true}));")
+        outside: list[str] = []
+        tab = context.new_page()
+        tab.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else (outside.append(r.request.url), r.abort()))
+        try:
+            tab.goto(f"{url}/{page.relative_to(built_site).as_posix()}", wait_until="networkidle", timeout=120_000)
+            tab.evaluate("() => MathJax.startup.promise")
+            tab.wait_for_function(
+                "() => document.querySelectorAll('mjx-container[aria-label]').length"
+                " === document.querySelectorAll('mjx-container').length",
+                timeout=60_000,
+            )
+            labels = tab.evaluate("() => [...document.querySelectorAll('mjx-container')].map(c => c.getAttribute('aria-label'))")
+        finally:
+            context.close()
+    assert len(labels) > 50 and all(label.strip() for label in labels)
+    assert not outside, f"the explorer fetched from outside the site: {outside}"
