@@ -94,9 +94,14 @@ def _as_theta(theta: object, name: str = "theta") -> np.ndarray:
     return arr
 
 
-def _call_grad(grad: Gradient, point: np.ndarray, what: str) -> np.ndarray:
-    """Evaluate ``grad(point)`` and check that it is a finite real vector of the shape of ``point``."""
-    value = np.asarray(grad(point))
+def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True) -> np.ndarray:
+    """Evaluate ``grad(point)`` and check that it is a (finite) real vector of the shape of ``point``.
+
+    NumPy's floating-point warnings inside ``grad`` are silenced: an overflow there shows as a non-finite value,
+    which is reported as an error (or, in :func:`track_sharpness`, as divergence).
+    """
+    with np.errstate(all="ignore"):
+        value = np.asarray(grad(point))
     if value.dtype.kind not in "iuf":
         raise TypeError(f"grad must return an array of real numbers, got dtype {value.dtype} ({what})")
     value = value.astype(np.float64, copy=False)
@@ -104,7 +109,7 @@ def _call_grad(grad: Gradient, point: np.ndarray, what: str) -> np.ndarray:
         raise ValueError(
             f"grad must return an array of the shape of theta {point.shape}, got shape {value.shape} ({what})"
         )
-    if not np.all(np.isfinite(value)):
+    if finite and not np.all(np.isfinite(value)):
         raise ValueError(f"grad returned NaN or infinite values ({what}); the loss is not smooth or overflows there")
     return value
 
@@ -454,7 +459,7 @@ def track_sharpness(
                 sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
             if k == n_steps:
                 break
-            g = _call_grad(grad, theta, f"at iteration {k}")
+            g = _call_grad(grad, theta, f"at iteration {k}", finite=False)  # non-finite: divergence, below
             new = theta - step * g
             if not np.all(np.isfinite(new)):
                 diverged = True
