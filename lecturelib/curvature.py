@@ -117,7 +117,9 @@ def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True
 def _difference(plus: np.ndarray, minus: np.ndarray, h: float) -> np.ndarray:
     """``(plus - minus) / (2h)`` without overflow of the difference; ValueError if the quotient overflows."""
     with np.errstate(over="ignore"):
-        result = plus / (2.0 * h) - minus / (2.0 * h)
+        result = (plus - minus) / (2.0 * h)
+        if not np.all(np.isfinite(result)):  # the difference overflowed: divide first
+            result = plus / (2.0 * h) - minus / (2.0 * h)
     if not np.all(np.isfinite(result)):
         raise ValueError("grad changes by more than the float64 range over the difference step h: the Hessian-vector "
                          "product overflows")
@@ -187,7 +189,7 @@ def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, 
     if h is None:
         h = _fd_step(theta)
     else:
-        h = real_number(h, "h", above=0.0)
+        h = real_number(h, "h", above=0.0, at_most=1e300)
         if h < _smallest_h(theta):
             raise ValueError(
                 f"h must be at least 16 eps max(1, max|theta|) = {_smallest_h(theta):.3g} (theta + h v would round "
@@ -273,8 +275,7 @@ def top_hessian_eigenvalue(
     theta = _as_theta(theta)
     n_iter = integer_at_least(n_iter, "n_iter", 1, MAX_ITERATIONS)
     tol = real_number(tol, "tol", above=0.0, below=1.0)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = integer_at_least(seed, "seed", 0)
     if hvp is not None and not callable(hvp):
         raise TypeError(f"hvp must be a callable v -> H v, got {type(hvp).__name__}")
 

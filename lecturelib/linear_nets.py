@@ -30,7 +30,8 @@ from typing import Any
 import numba
 import numpy as np
 
-from lecturelib._checks import MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale, real_array
+from lecturelib._checks import MAX_ELEMENTS, MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale
+from lecturelib._checks import real_array, real_number
 
 __all__ = [
     "TOLERANCE",
@@ -105,6 +106,13 @@ def _symmetric_eigenvalues(target: np.ndarray) -> tuple[np.ndarray, float]:
     return np.linalg.eigvalsh(target / c), c
 
 
+def _finite(value: Any, what: str) -> Any:
+    """``value`` if all its entries are finite, else a ValueError: huge (finite) inputs overflowed float64."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"R and weights are too large: {what} overflows float64 (beyond about 1.8e308)")
+    return value
+
+
 def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
     """The layers as a list of 2-D float arrays that chain (W_{j+1} has as many columns as W_j has rows)."""
     if isinstance(weights, np.ndarray) and weights.ndim == 3:
@@ -156,14 +164,17 @@ def product(weights: Sequence[Any]) -> np.ndarray:
     Introduced in chapter 5.
     """
     layers = _as_weights(weights)
-    return _chain(layers, layers[0].shape[1])
+    with np.errstate(all="ignore"):
+        return _finite(_chain(layers, layers[0].shape[1]), "the product W_L...W_1")
 
 
-def _check_target(R: Any, layers: list[np.ndarray]) -> np.ndarray:
+def _check_target(R: Any, layers: list[np.ndarray], source: str = "weights") -> np.ndarray:
     target = _as_matrix(R, "R")
     shape = (layers[-1].shape[0], layers[0].shape[1])
     if target.shape != shape:
-        raise ValueError(f"R must have the shape {shape} of the network's product W_L...W_1, got {target.shape}")
+        raise ValueError(
+            f"R must have the shape {shape} of the network's product W_L...W_1 (of the {source}), got {target.shape}"
+        )
     return target
 
 
@@ -174,7 +185,8 @@ def loss(R: Any, weights: Sequence[Any]) -> float:
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
-    return float(0.5 * np.sum((target - _chain(layers, layers[0].shape[1])) ** 2))
+    with np.errstate(all="ignore"):
+        return float(_finite(0.5 * np.sum((target - _chain(layers, layers[0].shape[1])) ** 2), "the loss"))
 
 
 def _prefixes(layers: list[np.ndarray]) -> list[np.ndarray]:
@@ -208,7 +220,9 @@ def gradient(R: Any, weights: Sequence[Any]) -> list[np.ndarray]:
     Introduced in chapter 5.
     """
     layers = _as_weights(weights)
-    return _gradient(_check_target(R, layers), layers)
+    target = _check_target(R, layers)
+    with np.errstate(all="ignore"):
+        return [_finite(g, "the gradient") for g in _gradient(target, layers)]
 
 
 def _hvp(target: np.ndarray, layers: list[np.ndarray], directions: list[np.ndarray]) -> list[np.ndarray]:
@@ -251,8 +265,10 @@ def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
         basis = np.zeros(n)
         basis[col] = 1.0
         directions = [basis[offsets[j] : offsets[j + 1]].reshape(w.shape) for j, w in enumerate(layers)]
-        H[:, col] = np.concatenate([h.ravel() for h in _hvp(target, layers, directions)])
-    return (H + H.T) / 2
+        with np.errstate(all="ignore"):
+            H[:, col] = np.concatenate([h.ravel() for h in _hvp(target, layers, directions)])
+    with np.errstate(all="ignore"):
+        return _finite((H + H.T) / 2, "the Hessian")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -424,10 +440,14 @@ def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
     layers = _as_weights(weights)
     if any(w.shape != target.shape for w in layers):
         raise ValueError(f"weights must all have the shape {target.shape} of R")
-    _, vec = np.linalg.eigh(target)
-    mean = sum(layers) / len(layers)
+    _, vec = np.linalg.eigh(target / power_of_two_scale(target))
+    c = max(power_of_two_scale(w, always=True) for w in layers)  # exact: sums and squares of huge layers stay finite
+    scaled = [w / c for w in layers]
+    mean = sum(scaled) / len(scaled)
     centre = (vec * np.diag(vec.T @ mean @ vec)) @ vec.T
-    return float(np.sqrt(sum(np.sum((w - centre) ** 2) for w in layers)))
+    with np.errstate(over="ignore"):
+        distance = float(np.sqrt(sum(np.sum((w - centre) ** 2) for w in scaled))) * c
+    return float(_finite(np.array(distance), "the distance"))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -572,12 +592,9 @@ def train(
     Introduced in chapter 5.
     """
     target = _as_matrix(R, "R")
-    L = integer_at_least(depth, "depth", 1)
+    L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
     delta = positive_number(step, "step")
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
-        raise TypeError(f"n_steps must be an integer, got {type(n_steps).__name__}")
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be non-negative, got {n_steps}")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     if isinstance(init, str):
         if init != "identity":
             raise ValueError(f"init must be 'identity' or a list of {L} arrays, got {init!r}")
@@ -588,7 +605,7 @@ def train(
         layers = [w.copy() for w in _as_weights(init, "init")]
         if len(layers) != L:
             raise ValueError(f"init must hold depth={L} layers, got {len(layers)}")
-        _check_target(target, layers)
+        _check_target(target, layers, "init")
     n = target.shape[0]
     if all(w.shape == (n, n) for w in layers):
         W, losses, diverged = _train_stack(np.array(layers), target.copy(), delta, int(n_steps), DIVERGENCE_LOSS)
@@ -625,19 +642,14 @@ def train_scalar(
 
     Introduced in chapter 5.
     """
-    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (Real, np.floating, np.integer)):
-        raise TypeError(f"target must be a real number, got {type(target).__name__}")
-    lam = float(target)
-    if not np.isfinite(lam):
-        raise ValueError(f"target must be finite, got {lam}")
-    w = np.array(starts, dtype=float)
+    lam = real_number(target, "target")
+    w = np.array(real_array(starts, "starts", finite=False))
     if w.ndim != 2 or w.shape[0] == 0 or w.shape[1] == 0:
         raise ValueError(f"starts must be a non-empty 2-D array of shape (networks, depth), got shape {w.shape}")
     if not np.all(np.isfinite(w)):
         raise ValueError("starts must contain only finite numbers")
     delta = positive_number(step, "step")
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     diverged = np.zeros(w.shape[0], dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(int(n_steps)):
@@ -675,10 +687,14 @@ def max_convergent_step(
     """
     L = integer_at_least(depth, "depth", 1)
     hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")
-    lo = float(low)
-    if not 0 <= lo < hi:
+    if not math.isfinite(hi):
+        raise ValueError(f"high must be finite: pass high when Corollary 1 gives no bound for R, got {hi}")
+    lo = real_number(low, "low", at_least=0.0)
+    if not lo < hi:
         raise ValueError(f"low must satisfy 0 <= low < high, got low={low}, high={hi}")
     tolerance = positive_number(tol, "tol")
+    iterations = integer_at_least(iterations, "iterations", 0, 200)
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
 
     def ok(step: float) -> bool:
         result = train(R, L, step, n_steps, init=init)

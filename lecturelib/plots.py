@@ -95,8 +95,10 @@ def cobweb(
     path = cobweb_path(update, x0, n)
     if xlim is None:
         lo, hi = float(path.min()), float(path.max())
-        pad = 0.1 * (hi - lo) if hi > lo else 1.0
+        pad = 0.1 * (hi - lo) if hi > lo else max(1.0, 0.1 * abs(hi))
         xlim = (lo - pad, hi + pad)
+        if not np.all(np.isfinite(xlim)):
+            raise ValueError(f"x0: the path from x0 = {x0!r} reaches the end of the float range; pass xlim")
     if isinstance(xlim, (str, bytes)) or not hasattr(xlim, "__len__") or len(xlim) != 2:
         raise TypeError(f"xlim must be a pair (lo, hi) of finite numbers, got {xlim!r}")
     lo, hi = real_number(xlim[0], "xlim[0]"), real_number(xlim[1], "xlim[1]")

@@ -20,13 +20,13 @@ is emitted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Callable
 
 import numba
 import numpy as np
 
-from lecturelib._checks import integer_at_least, positive_number, power_of_two_scale, real_array, real_number
+from lecturelib._checks import MAX_ELEMENTS, MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale
+from lecturelib._checks import real_array, real_number
 
 __all__ = [
     "DIVERGED",
@@ -179,10 +179,10 @@ def random_net(m: int, n: int, r: int, seed: int) -> TwoLayerReLU:
 
     Introduced in chapter 7.
     """
-    for name, value in (("m", m), ("n", n), ("r", r)):
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    rng = np.random.default_rng(seed)
+    m, n, r = (integer_at_least(value, name, 1, MAX_ELEMENTS) for name, value in (("m", m), ("n", n), ("r", r)))
+    if r * (m + n + 1) > MAX_ELEMENTS:
+        raise ValueError(f"m, n and r ask for {r * (m + n + 1)} weights, more than {MAX_ELEMENTS}")
+    rng = np.random.default_rng(integer_at_least(seed, "seed", 0))
     b = rng.standard_normal(r)
     W = rng.standard_normal((m, r))
     V = rng.standard_normal((r, n))
@@ -217,8 +217,9 @@ def figure2_problem(
 
     Introduced in chapter 7.
     """
-    if not isinstance(n_points, Integral) or n_points < 1:
-        raise ValueError(f"n_points must be a positive integer, got {n_points!r}")
+    seed = integer_at_least(seed, "seed", 0)
+    n_points = integer_at_least(n_points, "n_points", 1, MAX_ELEMENTS)
+    hidden = integer_at_least(hidden, "hidden", 1, MAX_ELEMENTS // 4)
     net0 = random_net(1, 1, hidden, seed)
     rng = np.random.default_rng(seed + 10_000)
     target = TwoLayerReLU(rng.standard_normal((1, hidden)), rng.standard_normal((hidden, 1)), net0.b)
@@ -609,7 +610,7 @@ def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps:
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
     step = positive_number(step, "step")
-    n_steps = integer_at_least(n_steps, "n_steps", 0)
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     W, V, _, _, _, taken = _run(net, X, Y, step, n_steps, 0, False)
     if taken < n_steps:
         raise FloatingPointError(
@@ -628,7 +629,8 @@ class Trajectory:
     net : TwoLayerReLU or None
         The final network (None if the run diverged).
     losses : numpy.ndarray
-        ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (NaN after a divergence).
+        ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (at the iterate where a run diverges, the
+        loss that stopped it, possibly ``inf``; NaN after it).
     moves : numpy.ndarray
         ``moves[k]`` is :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`, for
         k = 0, ..., n_steps - 1 (NaN after a divergence).
@@ -673,8 +675,11 @@ def train_trajectory(
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
     step = positive_number(step, "step")
-    record_last = integer_at_least(record_last, "record_last", 9)
-    n_steps = integer_at_least(n_steps, "n_steps", record_last)
+    record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
+    n_steps = integer_at_least(n_steps, "n_steps", record_last, MAX_ITERATIONS)
+    if record_last * (net.W.size + net.V.size) > MAX_ELEMENTS:
+        raise ValueError(f"record_last = {record_last} iterates of {net.W.size + net.V.size} parameters exceed "
+                         f"{MAX_ELEMENTS} entries")
     W, V, tail, losses, moves, taken = _run(net, X, Y, step, n_steps, record_last, True)
     diverged = taken < n_steps
     final_loss = np.nan
@@ -754,11 +759,12 @@ def classify_tail(
     tail = tail / c
     scale = 1.0 / c + np.max(np.linalg.norm(tail, axis=1))
     s = np.max(np.linalg.norm(np.diff(tail, axis=0), axis=1))
-    if s <= fixed_tol * scale:
-        return FIXED_POINT
-    for p, label in ((2, PERIOD_2), (4, PERIOD_4)):
-        if np.max(np.linalg.norm(tail[p:] - tail[:-p], axis=1)) <= period_tol * s:
-            return label
+    with np.errstate(over="ignore"):  # a huge tolerance times the scale is inf, and the comparison still right
+        if s <= fixed_tol * scale:
+            return FIXED_POINT
+        for p, label in ((2, PERIOD_2), (4, PERIOD_4)):
+            if np.max(np.linalg.norm(tail[p:] - tail[:-p], axis=1)) <= period_tol * s:
+                return label
     sampled = tail[(tail.shape[0] - 1) % 4 :: 4]
     path = np.sum(np.linalg.norm(np.diff(sampled, axis=0), axis=1))
     if np.linalg.norm(sampled[-1] - sampled[0]) >= straightness * path:
@@ -778,9 +784,12 @@ def move_cosine(tail: np.ndarray) -> float:
     tail = real_array(tail, "tail", finite=False)
     if tail.ndim != 2 or tail.shape[0] < 3:
         raise ValueError(f"tail must have shape (K, P) with K >= 3 consecutive iterates, got {tail.shape}")
-    d = np.diff(tail, axis=0)
-    norms = np.linalg.norm(d, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):  # huge iterates: divided by a power of two first, so that nothing overflows
+        tail = tail / power_of_two_scale(tail)
+        d = np.diff(tail, axis=0)
+        c = power_of_two_scale(d)
+        d = d / c
+        norms = np.linalg.norm(d, axis=1)
         cos = np.sum(d[1:] * d[:-1], axis=1) / (norms[1:] * norms[:-1])
     return float(np.mean(cos)) if np.all(np.isfinite(cos)) else float("nan")
 
@@ -855,14 +864,18 @@ def sweep(
 
     Introduced in chapter 7.
     """
-    steps = np.asarray(steps, dtype=float).ravel()
+    steps = real_array(steps, "steps", finite=False).ravel()
     seeds = np.asarray(seeds).ravel()
     if steps.size == 0 or seeds.size == 0:
         raise ValueError("steps and seeds must each hold at least one value")
     for s in steps:
-        positive_number(float(s), "step")
-    if not np.issubdtype(seeds.dtype, np.integer):
-        raise TypeError(f"seeds must be integers, got dtype {seeds.dtype}")
+        positive_number(float(s), "steps: every step")
+    if not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
+        raise TypeError(f"seeds must be non-negative integers, got {seeds!r}")
+    if not callable(problem):
+        raise TypeError(f"problem must be a callable problem(seed) -> (net0, target, X, Y), got {type(problem).__name__}")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
+    record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
     shape = (steps.size, seeds.size)
     labels = np.empty(shape, dtype=object)
     lhs = np.full(shape, np.nan)

@@ -44,6 +44,8 @@ def _as_expr(expr: Any) -> sp.Expr:
         raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}") from err
     if not isinstance(result, sp.Expr) or isinstance(result, (sp.MatrixBase, sp.MatrixExpr)):
         raise TypeError(f"expr must be a scalar sympy expression, got {type(result).__name__}")
+    if result.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise ValueError(f"expr must be finite (no nan, zoo or oo in it), got {result}")
     return result
 
 
@@ -279,7 +281,7 @@ def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
     g = g.applyfunc(sp.simplify)
     h = h.applyfunc(sp.simplify)
     if all(component == 0 for component in g):
-        raise ValueError(f"the gradient is zero at point {point}: there is no descent direction")
+        raise ValueError(f"expr: the gradient is zero at point {point}: there is no descent direction")
     gg = sp.simplify((g.T * g)[0, 0])
     curvature = sp.simplify((g.T * h * g)[0, 0])
     if curvature.is_positive:
@@ -295,7 +297,7 @@ def _numeric_descent_bound(value: sp.Expr, g: sp.Matrix, h: sp.Matrix, point: An
     g_num = [_numeric_value(e, "gradient", point) for e in g]
     h_num = sp.Matrix(h.shape[0], h.shape[1], [_numeric_value(e, "Hessian", point) for e in h])
     if all(component.is_zero for component in g_num):
-        raise ValueError(f"the gradient is zero at point {point}: there is no descent direction")
+        raise ValueError(f"expr: the gradient is zero at point {point}: there is no descent direction")
     g_col = sp.Matrix(g_num)
     curvature_num = (g_col.T * h_num * g_col)[0, 0]
     if not curvature_num > 0:
