@@ -4,7 +4,9 @@ Introduced in chapter 3 (iterating :math:`x^+ = x - \\delta f'(x)`, reading off 
 chapter 4 (the paper's three examples, bifurcation diagrams and basin maps).
 
 Divergence is a result, not an error: an iterate whose magnitude exceeds ``escape`` is replaced by NaN from that step
-on, and no floating-point warning is ever emitted.
+on, and no floating-point warning is ever emitted. Bad arguments (strings, bools, complex numbers, non-finite starts or
+steps) raise TypeError/ValueError naming the argument; counts are bounded (``lecturelib._checks.MAX_ITERATIONS`` steps
+of a Python loop, :data:`MAX_COMPILED_ITERATIONS` updates of the compiled loop) and a larger one is refused.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
     step : float or array_like
         Step sizes :math:`\delta > 0`; broadcast against ``x0``.
     n_steps : int
-        Number of steps :math:`n \ge 0`.
+        Number of steps :math:`0 \le n \le` ``lecturelib._checks.MAX_ITERATIONS``.
     escape : float, keyword-only
         An iterate with :math:`|x_k| > \text{escape}` (or a non-finite one) counts as diverged.
 
@@ -295,7 +297,9 @@ def bifurcation(
     x0s : array_like
         1-D starting points.
     n_transient : int
-        Steps discarded first (:math:`\ge 0`).
+        Steps discarded first (:math:`\ge 0`; with ``n_keep``, steps and starts at most
+        :data:`MAX_COMPILED_ITERATIONS` updates in all, and ``lecturelib._checks.MAX_ITERATIONS`` steps on the NumPy
+        path).
     n_keep : int
         Iterates kept after them (:math:`\ge 1`).
     escape : float, keyword-only

@@ -371,7 +371,8 @@ def corollary2_radius(step: float, depth: int) -> float:
 def theorem2_step(R: Any, depth: int) -> float:
     """The step of Theorem 2: :math:`\\min\\{1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
-    ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`).
+    ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`). Huge or
+    tiny targets are divided by a power of two and the power is taken in logarithms: no overflow, no division by 0.
 
     Introduced in chapter 6.
     """
@@ -392,7 +393,8 @@ def theorem3_step(R: Any, depth: int) -> float:
     """The step of Theorem 3: :math:`\\min\\{1/(1-\\lambda_{\\min}(R)),\\ 1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
     ``R`` must be square and symmetric. For a positive semidefinite ``R`` the first term is replaced by 1 (that
-    is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`.
+    is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`. Huge or tiny targets
+    are handled as in :func:`theorem2_step`.
 
     Introduced in chapter 6.
     """
