@@ -57,8 +57,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lecturelib._checks import MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale, real_array
-from lecturelib._checks import real_number
+from lecturelib._checks import (
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -426,7 +432,8 @@ def track_sharpness(
         A loss above this (or non-finite) counts as divergence; positive, ``inf`` allowed (then only a non-finite
         loss or iterate counts), NaN is not.
 
-    Divergence is a result (``diverged``), never a warning. ``n_steps`` is at most ``lecturelib._checks.MAX_ITERATIONS``.
+    Divergence is a result (``diverged``), never a warning. ``n_steps`` is at most
+    ``lecturelib._checks.MAX_ITERATIONS``.
 
     Returns
     -------

@@ -146,8 +146,8 @@ def step_explorer(
         ``draw(fig, step)`` draws the picture for one step size on an empty :class:`matplotlib.figure.Figure`
         (add axes with ``fig.subplots``). It must not call ``plt.show``.
     steps : sequence of float
-        The slider positions: 2 to :data:`MAX_POSITIONS` finite, strictly increasing values. The website precomputes one frame
-        per position, so 20 to 60 positions are typical.
+        The slider positions: 2 to :data:`MAX_POSITIONS` finite, strictly increasing values. The website precomputes
+        one frame per position, so 20 to 60 positions are typical.
     initial : float, optional
         The step drawn first in Jupyter (the nearest position is used; a finite number); the smallest step by
         default.

@@ -18,8 +18,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from lecturelib._checks import MAX_ELEMENTS, MAX_ITERATIONS, integer_at_least, positive_number, real_array, real_number
-from lecturelib._checks import within_budget
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    real_array,
+    real_number,
+    within_budget,
+)
 
 __all__ = ["bifurcation", "compile_update", "orbit_period", "run"]
 

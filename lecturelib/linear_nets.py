@@ -21,17 +21,23 @@ Symmetry and positive semidefiniteness are checked to a relative tolerance :data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numba
 import numpy as np
 
-from lecturelib._checks import MAX_ELEMENTS, MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale
-from lecturelib._checks import real_array, real_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "TOLERANCE",

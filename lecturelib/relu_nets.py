@@ -25,8 +25,15 @@ from typing import Callable
 import numba
 import numpy as np
 
-from lecturelib._checks import MAX_ELEMENTS, MAX_ITERATIONS, integer_at_least, positive_number, power_of_two_scale
-from lecturelib._checks import real_array, real_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "DIVERGED",
@@ -243,7 +250,9 @@ def _check_X(net: TwoLayerReLU, X: object) -> np.ndarray:
 def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
     Y = _float_array(Y, "Y", 2)
     if Y.shape != (X.shape[0], net.m):
-        raise ValueError(f"Y must have shape {(X.shape[0], net.m)} (N rows of m = {net.m} outputs), got {Y.shape}")
+        raise ValueError(
+            f"Y must have shape {(X.shape[0], net.m)} (one row per row of X, m = {net.m} outputs), got {Y.shape}"
+        )
     return Y
 
 
@@ -873,7 +882,9 @@ def sweep(
     if not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
         raise TypeError(f"seeds must be non-negative integers, got {seeds!r}")
     if not callable(problem):
-        raise TypeError(f"problem must be a callable problem(seed) -> (net0, target, X, Y), got {type(problem).__name__}")
+        raise TypeError(
+            f"problem must be a callable problem(seed) -> (net0, target, X, Y), got {type(problem).__name__}"
+        )
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
     shape = (steps.size, seeds.size)

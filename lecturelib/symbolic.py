@@ -10,7 +10,7 @@ other free symbol of the expression is a parameter and stays symbolic in the res
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from numbers import Integral, Number
+from numbers import Number
 from typing import Any
 
 import numpy as np
@@ -111,7 +111,7 @@ def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, s
 
 
 def _numeric_value(entry: sp.Expr, what: str, point: Any) -> sp.Float:
-    """The value of a number-valued expression to :data:`_DIGITS` digits; ValueError if undefined, infinite or complex."""
+    """A number-valued expression's value to :data:`_DIGITS` digits; ValueError if undefined, infinite or complex."""
     if entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise ValueError(f"expr is not defined at point {point}: its {what} is infinite or undefined there")
     value = sp.N(entry, _DIGITS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import warnings
 
 import matplotlib
@@ -28,7 +29,6 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 import sympy as sp  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -292,7 +292,11 @@ ARRAY_ARGS = [(name, arg) for name, (_, kwargs) in CALLS.items() for arg, value 
               if isinstance(value, np.ndarray)]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FUZZ_EXAMPLES=4000 explores ten times as far (about a minute each); the default keeps the suite fast.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(ARRAY_ARGS), st.data())
 def test_extreme_arrays(case, data):
     name, arg = case
@@ -303,7 +307,7 @@ def test_extreme_arrays(case, data):
     _call(name, arg, np.array(values, dtype=float).reshape(shape))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=EXAMPLES // 2, deadline=None)
 @given(st.sampled_from([(n, a) for n, (_, kw) in CALLS.items() for a, v in kw.items()
                         if isinstance(v, (float, int)) and not isinstance(v, bool)]), EXTREME)
 def test_extreme_scalars(case, value):
