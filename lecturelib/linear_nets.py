@@ -387,8 +387,10 @@ def theorem2_step(R: Any, depth: int) -> float:
     eig, c = _symmetric_eigenvalues(target)
     rho = float(np.max(np.abs(eig)))  # of R / c
     if eig[0] < -TOLERANCE * max(1.0 / c, rho):
+        lowest = float(eig[0]) * c  # a Python float: beyond the float range it is -inf, without a warning
+        shown = f"{lowest:.3g}" if math.isfinite(lowest) else "below -1.8e308"
         raise ValueError(
-            f"R must be positive semidefinite for Theorem 2, its smallest eigenvalue is {eig[0] * c:.3g}; "
+            f"R must be positive semidefinite for Theorem 2, its smallest eigenvalue is {shown}; "
             "use theorem3_step for a target with a negative eigenvalue"
         )
     third = _step_term(L, rho * c, math.log(rho) + math.log(c)) if rho > 0 else np.inf
