@@ -30,22 +30,41 @@ iteration finds the eigenvalue of largest *magnitude*). The iteration stops when
 and the top Ritz value has changed by at most as much in each of the last two steps. (The residual test alone can be
 met early by a Ritz value inside a cluster of eigenvalues just below :math:`\\lambda_{\\max}`, such as many zeros
 and one tiny positive eigenvalue; requiring the value to have settled removes that failure in practice.)
-A symmetric matrix has an eigenvalue within the residual of every Ritz value, and the Ritz value cannot exceed
-:math:`\\lambda_{\\max}`; so the returned value is within ``tol`` :math:`\\|H\\|_2` of an eigenvalue, and from a random
-start it is :math:`\\lambda_{\\max}` except in the rare event that the start is nearly orthogonal to the top
-eigenvector (tested on random quadratics with negative and nearly equal top eigenvalues), up to the error of the
-finite differences. If the Krylov space becomes invariant (at the latest after :math:`n` steps for :math:`n`
-parameters) the value is exact up to rounding.
+
+What it promises. For the operator it applies, a Ritz value is within the residual of an eigenvalue and never
+exceeds the largest one. With exact Hessian-vector products (the ``hvp`` argument) the result is therefore within
+``tol`` :math:`\\|H\\|_2` of an eigenvalue and at most :math:`\\lambda_{\\max}`; from a random start it is
+:math:`\\lambda_{\\max}` except in the rare event that the start is nearly orthogonal to the top eigenvector (tested on
+random quadratics with negative and nearly equal top eigenvalues). If the Krylov space becomes invariant (at the
+latest after :math:`n` steps for :math:`n` parameters) the value is exact up to rounding.
+
+With central differences the same holds up to their error *only where the gradient is differentiable along every
+direction the iteration tries*. Where it is not, e.g. a ReLU network with a pre-activation within :math:`h` of its
+kink, the differences are not the product with any one matrix, and the Ritz value can land far above or below
+:math:`\\lambda_{\\max}` (530 instead of 293 at one end point of chapter 7's sweep). The function checks this: it
+applies the difference to the final Ritz vector once more and compares the result with what a linear operator would
+give from the products already taken; a mismatch above :data:`NONLINEARITY_TOL` of the spectral scale raises a
+ValueError that asks for exact products. The check catches every such case of chapter 7's sweep (12 of 70 end
+points), but it is a test at one vector, not a proof: a kink the final vector does not feel can go unnoticed.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
-from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
+
+from lecturelib._checks import (
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -59,38 +78,58 @@ Gradient = Callable[[np.ndarray], np.ndarray]
 
 _EPS = float(np.finfo(np.float64).eps)
 
+#: Relative mismatch (to the spectral scale) between a central-difference product at the final Ritz vector and the
+#: product a linear operator would give, above which :func:`top_hessian_eigenvalue` reports a non-smooth gradient.
+#: Smooth losses give about 1e-10; the non-smooth end points of chapter 7's sweep give 6e-3 and more.
+NONLINEARITY_TOL = 1e-5
+
 
 class ConvergenceWarning(RuntimeWarning):
     """Warned when :func:`top_hessian_eigenvalue` uses up ``n_iter`` steps before meeting ``tol``."""
 
 
-def _as_theta(theta: object) -> np.ndarray:
+def _as_theta(theta: object, name: str = "theta") -> np.ndarray:
     """Return ``theta`` as a finite 1-D float64 array, or raise."""
-    if isinstance(theta, (str, bytes)):
-        raise TypeError("theta must be a 1-D array of numbers, got a string")
-    try:
-        arr = np.asarray(theta, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"theta must be a 1-D array of real numbers, got {type(theta).__name__}") from err
+    arr = real_array(theta, name, finite=False)
     if arr.ndim != 1:
-        raise ValueError(f"theta must be a flat (1-D) parameter vector, got an array of shape {arr.shape}")
+        raise ValueError(f"{name} must be a flat (1-D) parameter vector, got an array of shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError("theta must have at least one entry, got an empty array")
+        raise ValueError(f"{name} must have at least one entry, got an empty array")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("theta must be finite, got NaN or infinite entries")
+        raise ValueError(f"{name} must be finite, got NaN or infinite entries")
     return arr
 
 
-def _call_grad(grad: Gradient, point: np.ndarray, what: str) -> np.ndarray:
-    """Evaluate ``grad(point)`` and check that it is a finite vector of the shape of ``point``."""
-    value = np.asarray(grad(point), dtype=np.float64)
+def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True) -> np.ndarray:
+    """Evaluate ``grad(point)`` and check that it is a (finite) real vector of the shape of ``point``.
+
+    NumPy's floating-point warnings inside ``grad`` are silenced: an overflow there shows as a non-finite value,
+    which is reported as an error (or, in :func:`track_sharpness`, as divergence).
+    """
+    with np.errstate(all="ignore"):
+        value = np.asarray(grad(point))
+    if value.dtype.kind not in "iuf":
+        raise TypeError(f"grad must return an array of real numbers, got dtype {value.dtype} ({what})")
+    value = value.astype(np.float64, copy=False)
     if value.shape != point.shape:
         raise ValueError(
             f"grad must return an array of the shape of theta {point.shape}, got shape {value.shape} ({what})"
         )
-    if not np.all(np.isfinite(value)):
+    if finite and not np.all(np.isfinite(value)):
         raise ValueError(f"grad returned NaN or infinite values ({what}); the loss is not smooth or overflows there")
     return value
+
+
+def _difference(plus: np.ndarray, minus: np.ndarray, h: float) -> np.ndarray:
+    """``(plus - minus) / (2h)`` without overflow of the difference; ValueError if the quotient overflows."""
+    with np.errstate(over="ignore"):
+        result = (plus - minus) / (2.0 * h)
+        if not np.all(np.isfinite(result)):  # the difference overflowed: divide first
+            result = plus / (2.0 * h) - minus / (2.0 * h)
+    if not np.all(np.isfinite(result)):
+        raise ValueError("grad changes by more than the float64 range over the difference step h: the Hessian-vector "
+                         "product overflows")
+    return result
 
 
 def _check_grad(grad: object) -> None:
@@ -100,8 +139,14 @@ def _check_grad(grad: object) -> None:
 
 def _fd_step(theta: np.ndarray) -> float:
     """The central-difference step :math:`\\epsilon^{1/3} \\max(1, \\mathrm{rms}(\\theta))`."""
-    rms = float(np.sqrt(np.mean(theta * theta)))
+    c = power_of_two_scale(theta)  # exact: the squares of huge entries do not overflow
+    rms = float(np.sqrt(np.mean((theta / c) ** 2))) * c
     return _EPS ** (1.0 / 3.0) * max(1.0, rms)
+
+
+def _smallest_h(theta: np.ndarray) -> float:
+    """Below this difference step, :math:`\\theta \\pm h v` rounds to (nearly) :math:`\\theta`."""
+    return 16.0 * _EPS * max(1.0, float(np.max(np.abs(theta))))
 
 
 def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, h: float | None = None) -> np.ndarray:
@@ -125,31 +170,53 @@ def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, 
         The direction; finite.
     h : float, optional
         The difference step along the unit vector :math:`\\hat v`. Default
-        :math:`\\epsilon^{1/3} \\max(1, \\mathrm{rms}(\\theta))` (see the module docstring).
+        :math:`\\epsilon^{1/3} \\max(1, \\mathrm{rms}(\\theta))` (see the module docstring). At least
+        :math:`16 \\epsilon \\max(1, \\max_i |\\theta_i|)`, below which :math:`\\theta \\pm h \\hat v` rounds to
+        :math:`\\theta` and the difference means nothing.
 
     Returns
     -------
     numpy.ndarray, shape (n,)
         The product; exact up to rounding when the loss is quadratic.
+
+    Raises
+    ------
+    ValueError
+        If ``theta`` or ``v`` are not finite vectors of one shape, ``h`` is too small, ``grad`` returns non-finite
+        values, or the product overflows float64.
     """
     _check_grad(grad)
     theta = _as_theta(theta)
-    v = np.asarray(v, dtype=np.float64)
+    v = real_array(v, "v", finite=False)
     if v.shape != theta.shape:
         raise ValueError(f"v must have the shape of theta {theta.shape}, got {v.shape}")
     if not np.all(np.isfinite(v)):
         raise ValueError("v must be finite, got NaN or infinite entries")
     if h is None:
         h = _fd_step(theta)
-    elif isinstance(h, bool) or not isinstance(h, Real) or not (np.isfinite(h) and h > 0):
-        raise ValueError(f"h must be a positive finite number, got {h!r}")
-    norm = float(np.linalg.norm(v))
+    else:
+        h = real_number(h, "h", above=0.0, at_most=1e300)
+        if h < _smallest_h(theta):
+            raise ValueError(
+                f"h must be at least 16 eps max(1, max|theta|) = {_smallest_h(theta):.3g} (theta + h v would round "
+                f"to theta), got {h!r}"
+            )
+    c = power_of_two_scale(v)
+    norm = float(np.linalg.norm(v / c)) * c
     if norm == 0.0:
         return np.zeros_like(theta)
-    u = v / norm
-    plus = _call_grad(grad, theta + h * u, "at theta + h v")
-    minus = _call_grad(grad, theta - h * u, "at theta - h v")
-    return (plus - minus) * (norm / (2.0 * h))
+    u = (v / c) / (norm / c)
+    with np.errstate(over="ignore"):
+        up, down = theta + h * u, theta - h * u
+    if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down))):
+        raise ValueError("theta is too large: theta +- h v overflows float64")
+    plus = _call_grad(grad, up, "at theta + h v")
+    minus = _call_grad(grad, down, "at theta - h v")
+    with np.errstate(over="ignore"):
+        result = _difference(plus, minus, h) * norm
+    if not np.all(np.isfinite(result)):
+        raise ValueError("the Hessian-vector product overflows float64 (v is too long)")
+    return result
 
 
 def top_hessian_eigenvalue(
@@ -159,12 +226,14 @@ def top_hessian_eigenvalue(
     n_iter: int = 100,
     tol: float = 1e-6,
     seed: int = 0,
+    hvp: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> float:
     """The largest (algebraic) eigenvalue of the Hessian, the *sharpness*, from the gradient alone.
 
-    Lanczos iteration with full reorthogonalization on Hessian-vector products taken by central differences of
-    ``grad`` (see :func:`hessian_vector_product` and the module docstring); the Hessian is never formed. The result is
-    :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`, which may be negative, not the eigenvalue of largest magnitude.
+    Lanczos iteration with full reorthogonalization on Hessian-vector products, taken by central differences of
+    ``grad`` (see :func:`hessian_vector_product` and the module docstring) or, if given, by the exact product
+    ``hvp``; the Hessian is never formed. The result is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`, which may be
+    negative, not the eigenvalue of largest magnitude.
 
     Introduced in chapter 8.
 
@@ -178,50 +247,66 @@ def top_hessian_eigenvalue(
         The largest number of Lanczos steps (Hessian-vector products, two gradient calls each); at least 1.
     tol : float, default 1e-6
         Stop when the residual of the top Ritz pair is at most ``tol`` times the largest Ritz value in magnitude and
-        the top Ritz value has moved by at most that much in each of the last two steps; the result is then within
-        ``tol`` :math:`\\|H\\|_2` of an eigenvalue, not above :math:`\\lambda_{\\max}`, and in practice
-        :math:`\\lambda_{\\max}` itself (see the module docstring). In ``(0, 1)``.
+        the top Ritz value has moved by at most that much in each of the last two steps. In ``(0, 1)``.
     seed : int, default 0
         Seed of the random starting vector (``numpy.random.default_rng(seed)``).
+    hvp : callable, optional
+        The exact Hessian-vector product ``v -> H v`` at ``theta``, where the model has one (for the ReLU networks
+        of :mod:`lecturelib.relu_nets`, ``lambda v: H @ v`` with ``H = relu_nets.hessian(net, X, Y)``); then
+        ``grad`` is only checked at ``theta`` and no finite difference is taken.
 
     Returns
     -------
     float
-        The estimate of :math:`\\lambda_{\\max}`. If ``n_iter`` steps do not meet ``tol``, the last estimate is
-        returned with a :class:`ConvergenceWarning`.
+        The estimate of :math:`\\lambda_{\\max}`.
+
+        What it promises: with exact products (``hvp``), a value within ``tol`` :math:`\\|H\\|_2` of an eigenvalue
+        and never above :math:`\\lambda_{\\max}` (a Ritz value cannot exceed it), in practice
+        :math:`\\lambda_{\\max}` itself (see the module docstring). With central differences, the same up to their
+        error (about :math:`10^{-10}` relative for a smooth loss), *if the gradient is differentiable near theta*;
+        it is not a bound in either direction where it is not, and the check for that (below) tests one vector.
+        If ``n_iter`` steps do not meet ``tol``, the last estimate is returned with a :class:`ConvergenceWarning`.
 
     Raises
     ------
     TypeError
-        If ``grad`` is not callable, or ``n_iter``, ``tol`` or ``seed`` have the wrong type.
+        If ``grad`` or ``hvp`` is not callable, or ``n_iter``, ``tol`` or ``seed`` have the wrong type.
     ValueError
-        If ``theta`` is not a finite non-empty 1-D vector, ``grad`` returns an array of another shape or non-finite
-        values, ``n_iter < 1`` or ``tol`` is not in ``(0, 1)``.
+        If ``theta`` is not a finite non-empty 1-D vector, ``grad`` (or ``hvp``) returns an array of another shape
+        or non-finite values, ``n_iter < 1`` or ``tol`` is not in ``(0, 1)``; and if the central differences are
+        not the product with one matrix (the gradient is not differentiable within the difference step of
+        ``theta``, e.g. at a ReLU kink): pass ``hvp`` there.
     """
     _check_grad(grad)
     theta = _as_theta(theta)
-    if isinstance(n_iter, bool) or not isinstance(n_iter, Integral):
-        raise TypeError(f"n_iter must be an int, got {type(n_iter).__name__}")
-    if n_iter < 1:
-        raise ValueError(f"n_iter must be at least 1, got {n_iter}")
-    if isinstance(tol, bool) or not isinstance(tol, Real):
-        raise TypeError(f"tol must be a real number, got {type(tol).__name__}")
-    if not (0.0 < float(tol) < 1.0):
-        raise ValueError(f"tol must be in (0, 1), got {tol}")
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    n_iter = integer_at_least(n_iter, "n_iter", 1, MAX_ITERATIONS)
+    tol = real_number(tol, "tol", above=0.0, below=1.0)
+    seed = integer_at_least(seed, "seed", 0)
+    if hvp is not None and not callable(hvp):
+        raise TypeError(f"hvp must be a callable v -> H v, got {type(hvp).__name__}")
 
     n = theta.size
     h = _fd_step(theta)
     g0 = _call_grad(grad, theta, "at theta")
     del g0  # only validated: the central difference does not use it
 
-    def hvp(u: np.ndarray) -> np.ndarray:
-        plus = _call_grad(grad, theta + h * u, "at theta + h v")
-        minus = _call_grad(grad, theta - h * u, "at theta - h v")
-        return (plus - minus) / (2.0 * h)
+    def product(u: np.ndarray) -> np.ndarray:
+        if hvp is not None:
+            value = np.asarray(hvp(u.copy()))
+            if value.dtype.kind not in "iuf" or value.shape != theta.shape:
+                raise ValueError(f"hvp must return a real array of the shape of theta {theta.shape}, got "
+                                 f"{value.dtype} of shape {value.shape}")
+            value = value.astype(np.float64, copy=False)
+            if not np.all(np.isfinite(value)):
+                raise ValueError("hvp returned NaN or infinite values")
+            return value
+        with np.errstate(over="ignore"):
+            up, down = theta + h * u, theta - h * u
+        if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down))):
+            raise ValueError("theta is too large: theta +- h v overflows float64")
+        return _difference(_call_grad(grad, up, "at theta + h v"), _call_grad(grad, down, "at theta - h v"), h)
 
-    m_max = min(int(n_iter), n)
+    m_max = min(n_iter, n)
     basis = np.zeros((m_max, n))
     alphas: list[float] = []
     betas: list[float] = []
@@ -231,9 +316,12 @@ def top_hessian_eigenvalue(
     previous = np.inf
     settled_before = False
     converged = False
+    w = np.zeros(n)
+    vecs = np.ones((1, 1))
+    scale = 0.0
     for j in range(m_max):
         basis[j] = q
-        w = hvp(q)
+        w = product(q)
         alpha = float(q @ w)
         # Full reorthogonalization, twice ("twice is enough"), against every earlier Lanczos vector.
         for _ in range(2):
@@ -263,6 +351,18 @@ def top_hessian_eigenvalue(
         previous = top
         betas.append(beta)
         q = w / beta
+    if hvp is None and scale > 0:
+        # Linearity check: for the product with one matrix, H y = top y + s_m w (w = beta_m q_{m+1}, the last
+        # remainder) for the Ritz vector y = Q s. Central differences across a kink break it.
+        s_vec = vecs[:, -1]
+        y = basis[: s_vec.size].T @ s_vec
+        mismatch = float(np.linalg.norm(product(y) - top * y - s_vec[-1] * w)) / scale
+        if mismatch > NONLINEARITY_TOL:
+            raise ValueError(
+                f"grad is not differentiable near theta: central differences with step h = {h:.3g} are not the "
+                f"product with one matrix (relative mismatch {mismatch:.2g} > {NONLINEARITY_TOL:g}), as at a ReLU "
+                "kink within h of theta; pass hvp, an exact Hessian-vector product, instead"
+            )
     if not converged:
         warnings.warn(
             f"top_hessian_eigenvalue: {m_max} Lanczos steps did not reach tol={tol}; returning the last estimate "
@@ -331,7 +431,8 @@ def track_sharpness(
     n_iter, tol : default 60, 1e-4
         Passed to :func:`top_hessian_eigenvalue` (the seed is the iteration number).
     blowup : float, default 1e12
-        A loss above this (or non-finite) counts as divergence.
+        A loss above this (or non-finite) counts as divergence; positive, ``inf`` allowed (then only a non-finite
+        loss or iterate counts), NaN is not.
     optimizer : object, optional
         Another optimizer from :mod:`lecturelib.optimizers` (momentum, Nesterov, Adam, mini-batch SGD, a warmup
         schedule) in place of gradient descent; ``step`` is then its (peak) step size. ``None``: gradient descent.
@@ -341,6 +442,9 @@ def track_sharpness(
         :math:`P` of the last step (NaN before the first step); ``False`` records the sharpness of
         :math:`\\nabla^2 L` itself.
 
+    Divergence is a result (``diverged``), never a warning. ``n_steps`` is at most
+    ``lecturelib._checks.MAX_ITERATIONS``.
+
     Returns
     -------
     SharpnessRun
@@ -348,14 +452,13 @@ def track_sharpness(
     _check_grad(grad)
     if not callable(loss):
         raise TypeError(f"loss must be a callable mapping a flat parameter vector to a float, got {loss!r}")
-    theta = _as_theta(theta0).copy()
-    if isinstance(step, bool) or not isinstance(step, Real) or not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number, got {step!r}")
-    for name, value, low in (("n_steps", n_steps, 0), ("every", every, 1)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < low:
-            raise ValueError(f"{name} must be at least {low}, got {value}")
+    theta = _as_theta(theta0, "theta0").copy()
+    step = positive_number(step, "step")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
+    every = integer_at_least(every, "every", 1)
+    n_iter = integer_at_least(n_iter, "n_iter", 1, MAX_ITERATIONS)
+    tol = real_number(tol, "tol", above=0.0, below=1.0)
+    blowup = real_number(blowup, "blowup", above=0.0, finite=False)
     losses = np.full(n_steps + 1, np.nan)
     sharp_steps = np.arange(0, n_steps + 1, every)
     sharp = np.full(sharp_steps.size, np.nan)
@@ -365,8 +468,11 @@ def track_sharpness(
     state = optimizer.init(theta) if optimizer is not None else None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps + 1):
-            value = float(loss(theta))
-            if not np.isfinite(value) or value > blowup:
+            raw = loss(theta)
+            if isinstance(raw, (bool, np.bool_)) or np.ndim(raw) != 0 or np.asarray(raw).dtype.kind not in "iuf":
+                raise TypeError(f"loss must return a real number, got {raw!r} of type {type(raw).__name__}")
+            value = float(raw)
+            if not math.isfinite(value) or value > blowup:
                 diverged = True
                 break
             losses[k] = value
@@ -380,7 +486,7 @@ def track_sharpness(
             if k == n_steps:
                 break
             if optimizer is None:
-                g = np.asarray(grad(theta), dtype=np.float64)
+                g = _call_grad(grad, theta, f"at iteration {k}", finite=False)  # non-finite: divergence, below
                 new = theta - step * g
             else:
                 new, state = optimizer.update(k, theta, grad, step, state)

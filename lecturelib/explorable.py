@@ -33,6 +33,11 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 from PIL import Image
 
+from lecturelib._checks import integer_at_least, positive_number, real_array, real_number
+
+#: The most slider positions :func:`step_explorer` accepts (the website precomputes one frame per position).
+MAX_POSITIONS = 1000
+
 __all__ = ["StepExplorer", "step_explorer"]
 
 # matplotlib's jshtml template links Font Awesome from a CDN for its button icons; the book theme serves Font
@@ -193,8 +198,7 @@ class StepExplorer:
 
     def set_step(self, step: float) -> bytes:
         """Redraw at the slider position nearest to ``step``; return the PNG and time it in ``last_redraw_seconds``."""
-        if not np.isfinite(step):
-            raise ValueError(f"step must be a finite number, got {step!r}")
+        step = real_number(step, "step")
         start = time.perf_counter()
         self.index = int(np.argmin(np.abs(self.steps - step)))
         self._render(self.step)
@@ -229,6 +233,7 @@ class StepExplorer:
         matplotlib's ``FuncAnimation`` HTML (its ``to_jshtml`` writer), with every frame cropped to the union of the
         frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (:meth:`_accessible`).
         """
+        fps = positive_number(fps, "fps")
         fig = plt.figure(FigureClass=_FrameFigure, figsize=self.figure.get_size_inches(), dpi=FRAME_DPI)
         try:
             fig.crop = self.crop_box()
@@ -327,10 +332,11 @@ def step_explorer(
         ``draw(fig, step)`` draws the picture for one step size on an empty :class:`matplotlib.figure.Figure`
         (add axes with ``fig.subplots``). It must not call ``plt.show``.
     steps : sequence of float
-        The slider positions: at least two finite, strictly increasing values. The website precomputes one frame
-        per position, so 20 to 60 positions are typical.
+        The slider positions: 2 to :data:`MAX_POSITIONS` finite, strictly increasing values. The website precomputes
+        one frame per position, so 20 to 60 positions are typical.
     initial : float, optional
-        The step drawn first in Jupyter (the nearest position is used); the smallest step by default.
+        The step drawn first in Jupyter (the nearest position is used; a finite number); the smallest step by
+        default.
     label : str
         The symbol of the step size: the slider is labelled "Step size δ" and announces "δ = 0.3".
     alt : str or callable, optional
@@ -338,8 +344,8 @@ def step_explorer(
         plotted and what to notice. A callable ``alt(step)`` describes the frame drawn for ``step``; a string is
         used for every frame, followed by "Shown for δ = ...".
     figsize, dpi
-        Figure size in inches, and resolution of the live figure in Jupyter (the website's frames are drawn at
-        ``FRAME_DPI``).
+        Figure size in inches (each in ``(0, 100]``), and resolution of the live figure in Jupyter (an integer from
+        20 to 1000; the website's frames are drawn at ``FRAME_DPI``).
 
     Returns
     -------
@@ -350,14 +356,28 @@ def step_explorer(
     """
     if not callable(draw):
         raise TypeError(f"draw must be a callable draw(fig, step), got {type(draw).__name__}")
-    grid = np.asarray(steps, dtype=float)
-    if grid.ndim != 1 or grid.size < 2:
-        raise ValueError(f"steps must be a 1-D sequence of at least two step sizes, got shape {grid.shape}")
-    if not np.all(np.isfinite(grid)) or np.any(np.diff(grid) <= 0):
+    grid = real_array(steps, "steps", finite=False)
+    if grid.ndim != 1 or grid.size < 2 or grid.size > MAX_POSITIONS:
+        raise ValueError(
+            f"steps must be a 1-D sequence of 2 to {MAX_POSITIONS} step sizes, got shape {grid.shape}"
+        )
+    with np.errstate(all="ignore"):
+        increasing = np.all(np.isfinite(grid)) and np.all(np.diff(grid) > 0)
+    if not increasing:
         raise ValueError("steps must be finite and strictly increasing")
-    if isinstance(dpi, bool) or not isinstance(dpi, (int, np.integer)) or dpi < 20:
-        raise ValueError(f"dpi must be an integer of at least 20, got {dpi!r}")
+    dpi = integer_at_least(dpi, "dpi", 20, 1000)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    if isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
+        raise TypeError(f"figsize must be a pair (width, height) of positive numbers in inches, got {figsize!r}")
+    size = (real_number(figsize[0], "figsize[0]", above=0.0, at_most=100.0),
+            real_number(figsize[1], "figsize[1]", above=0.0, at_most=100.0))
     if alt is not None and not (callable(alt) or isinstance(alt, str)):
         raise TypeError(f"alt must be a string or a callable alt(step) -> str, got {type(alt).__name__}")
-    index = 0 if initial is None else int(np.argmin(np.abs(grid - float(initial))))
-    return StepExplorer(draw, grid, index, label, tuple(figsize), int(dpi), alt)
+    if initial is None:
+        index = 0
+    else:
+        start = real_number(initial, "initial")
+        with np.errstate(all="ignore"):
+            index = int(np.argmin(np.abs(grid - start)))
+    return StepExplorer(draw, grid, index, label, size, dpi, alt)

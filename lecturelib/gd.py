@@ -4,20 +4,29 @@ Introduced in chapter 3 (iterating :math:`x^+ = x - \\delta f'(x)`, reading off 
 chapter 4 (the paper's three examples, bifurcation diagrams and basin maps).
 
 Divergence is a result, not an error: an iterate whose magnitude exceeds ``escape`` is replaced by NaN from that step
-on, and no floating-point warning is ever emitted.
+on, and no floating-point warning is ever emitted. Bad arguments (strings, bools, complex numbers, non-finite starts or
+steps) raise TypeError/ValueError naming the argument; counts are bounded (``lecturelib._checks.MAX_ITERATIONS`` steps
+of a Python loop, :data:`MAX_COMPILED_ITERATIONS` updates of the compiled loop) and a larger one is refused.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
-from lecturelib._checks import integer_at_least, positive_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    real_array,
+    real_number,
+    within_budget,
+)
 
 __all__ = ["bifurcation", "compile_update", "orbit_period", "run"]
 
@@ -26,11 +35,7 @@ GradLike = Callable[[np.ndarray], np.ndarray]
 
 # ----------------------------------------------------------------------------------------------- validation helpers
 def _as_float_array(value: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {type(value).__name__}") from err
-    return array
+    return real_array(value, name, finite=False)
 
 
 def _check_steps(step: Any, name: str = "step") -> np.ndarray:
@@ -53,7 +58,10 @@ def _iterate(grad: GradLike, x: np.ndarray, step: np.ndarray, escape: float) -> 
     """One gradient step on every live entry of ``x``; diverged entries (NaN) stay NaN. Warnings are off."""
     alive = np.isfinite(x)
     safe = np.where(alive, x, 0.0)  # grad never sees NaN or a huge value
-    g = np.asarray(grad(safe), dtype=float)
+    g = np.asarray(grad(safe))
+    if g.dtype.kind not in "iuf":
+        raise TypeError(f"grad must return real numbers, got an array of dtype {g.dtype}")
+    g = g.astype(float, copy=False)
     if g.shape != x.shape:
         try:
             g = np.broadcast_to(g, x.shape)
@@ -79,7 +87,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
     step : float or array_like
         Step sizes :math:`\delta > 0`; broadcast against ``x0``.
     n_steps : int
-        Number of steps :math:`n \ge 0`.
+        Number of steps :math:`0 \le n \le` ``lecturelib._checks.MAX_ITERATIONS``.
     escape : float, keyword-only
         An iterate with :math:`|x_k| > \text{escape}` (or a non-finite one) counts as diverged.
 
@@ -95,7 +103,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
         raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
     starts = _check_starts(x0)
     steps = _check_steps(step)
-    n = integer_at_least(n_steps, "n_steps", 0)
+    n = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     escape = positive_number(escape, "escape")
     try:
         shape = np.broadcast_shapes(starts.shape, steps.shape)
@@ -103,6 +111,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
         raise ValueError(
             f"x0 (shape {starts.shape}) and step (shape {steps.shape}) must broadcast against each other"
         ) from err
+    within_budget((n + 1) * math.prod(shape), "n_steps, x0 and step together")
     out = np.empty((n + 1, *shape))
     x = np.array(np.broadcast_to(starts, shape), dtype=float)
     x[~(np.abs(x) <= escape)] = np.nan
@@ -143,9 +152,8 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
     traj = _as_float_array(trajectory, "trajectory")
     if traj.ndim < 1 or traj.shape[0] < 1:
         raise ValueError(f"trajectory must have a time axis of length >= 1 first, got shape {traj.shape}")
-    if isinstance(tol, bool) or not isinstance(tol, Real) or not (math.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-    kmax = integer_at_least(max_period, "max_period", 1)
+    tol = real_number(tol, "tol", at_least=0.0)
+    kmax = integer_at_least(max_period, "max_period", 1, MAX_ITERATIONS)
     T = traj.shape[0]
     flat = traj.reshape(T, -1)
     result = np.full(flat.shape[1], -1, dtype=int)
@@ -168,6 +176,8 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
 
 # ------------------------------------------------------------------------------------------------ compiled path
 _COMPILED: dict[str, Callable] = {}
+#: The largest number of updates (steps x starts x iterations) of the compiled bifurcation loop (a few minutes).
+MAX_COMPILED_ITERATIONS = 100 * MAX_ITERATIONS
 _KERNEL: Callable | None = None
 
 
@@ -186,7 +196,8 @@ def compile_update(expr: Any) -> Callable:
     r"""Compile :math:`f'` of a sympy expression :math:`f(x)` to a numba scalar function.
 
     The derivative is taken by sympy, printed to Python with the ``math`` module and compiled with
-    ``numba.njit``. Compiled functions are cached by the derivative's text, so repeated calls are free.
+    ``numba.njit`` for one float64 argument, with NumPy's error model: a division by zero gives ``inf`` or NaN, as
+    in NumPy, instead of raising. Compiled functions are cached by the derivative's text, so repeated calls are free.
 
     Parameters
     ----------
@@ -198,6 +209,13 @@ def compile_update(expr: Any) -> Callable:
     callable
         The numba-compiled scalar function :math:`x \mapsto f'(x)`.
 
+    Raises
+    ------
+    TypeError
+        If ``expr`` is not a sympy expression, or its derivative holds a function that sympy cannot print for the
+        ``math`` module or numba cannot compile (such as ``gamma`` or ``sign``); :func:`bifurcation` then falls
+        back to NumPy by itself.
+
     Introduced in chapter 4.
     """
     import numba
@@ -207,9 +225,32 @@ def compile_update(expr: Any) -> Callable:
     x, derivative = _derivative_of(expr)
     key = sp.srepr(derivative)
     if key not in _COMPILED:
-        scalar = sp.lambdify(x, derivative, modules="math")
-        _COMPILED[key] = numba.njit(cache=False)(scalar)
+        try:
+            scalar = sp.lambdify(x, derivative, modules="math")
+            _COMPILED[key] = numba.njit("float64(float64)", cache=False, error_model="numpy")(scalar)
+        except Exception as err:  # sympy's printer or numba's compiler: both mean "no compiled path"
+            raise TypeError(
+                f"expr: numba cannot compile its derivative {derivative} ({type(err).__name__}); pass f' as a "
+                "callable on numpy arrays instead"
+            ) from err
     return _COMPILED[key]
+
+
+def _numpy_derivative(expr: sp.Expr) -> GradLike:
+    """:math:`f'` of a sympy expression as a NumPy function, for derivatives that numba cannot compile."""
+    x, derivative = _derivative_of(expr)
+    try:
+        function = sp.lambdify(x, derivative, modules="numpy")
+        with np.errstate(all="ignore"):
+            probe = np.asarray(function(np.array([0.5, -0.5])))
+    except Exception as err:
+        raise TypeError(
+            f"grad: the derivative {derivative} of the expression cannot be evaluated numerically "
+            f"({type(err).__name__}: {err}); pass f' as a callable on numpy arrays instead"
+        ) from err
+    if probe.dtype.kind not in "iuf":
+        raise TypeError(f"grad: the derivative {derivative} is not real-valued (dtype {probe.dtype})")
+    return function
 
 
 def _kernel() -> Callable:
@@ -263,7 +304,9 @@ def bifurcation(
     x0s : array_like
         1-D starting points.
     n_transient : int
-        Steps discarded first (:math:`\ge 0`).
+        Steps discarded first (:math:`\ge 0`; with ``n_keep``, steps and starts at most
+        :data:`MAX_COMPILED_ITERATIONS` updates in all, and ``lecturelib._checks.MAX_ITERATIONS`` steps on the NumPy
+        path).
     n_keep : int
         Iterates kept after them (:math:`\ge 1`).
     escape : float, keyword-only
@@ -283,20 +326,28 @@ def bifurcation(
     starts = _check_starts(x0s, "x0s")
     if starts.ndim != 1:
         raise ValueError(f"x0s must be 1-D, got shape {starts.shape}")
-    n_t = integer_at_least(n_transient, "n_transient", 0)
-    n_k = integer_at_least(n_keep, "n_keep", 1)
+    n_t = integer_at_least(n_transient, "n_transient", 0, MAX_COMPILED_ITERATIONS)
+    n_k = integer_at_least(n_keep, "n_keep", 1, MAX_ELEMENTS)
     escape = positive_number(escape, "escape")
+    within_budget(step_array.size * starts.size * n_k, "steps, x0s and n_keep together")
+    within_budget(step_array.size * starts.size * (n_t + n_k), "steps, x0s, n_transient and n_keep together",
+                  MAX_COMPILED_ITERATIONS)
     out = np.empty((step_array.size, starts.size, n_k))
     if isinstance(grad, sp.Basic):
         if not isinstance(grad, sp.Expr):
             raise TypeError(f"grad must be a scalar sympy expression, got {type(grad).__name__}")
-        g = compile_update(grad)
-        return _kernel()(g, step_array, starts, n_t, n_k, escape, out)
+        try:
+            g = compile_update(grad)
+        except TypeError:
+            grad = _numpy_derivative(grad)  # NumPy can evaluate what numba cannot compile (e.g. gamma, sign)
+        else:
+            return _kernel()(g, step_array, starts, n_t, n_k, escape, out)
     if not callable(grad):
         raise TypeError(f"grad must be a callable f'(x) or a sympy expression f(x), got {type(grad).__name__}")
     x = np.array(np.broadcast_to(starts[None, :], out.shape[:2]))
     x[~(np.abs(x) <= escape)] = np.nan
     step_b = np.broadcast_to(step_array[:, None], out.shape[:2])
+    within_budget(n_t + n_k, "n_transient and n_keep together (steps of a Python loop)", MAX_ITERATIONS)
     with np.errstate(all="ignore"):
         for t in range(n_t + n_k):
             x = _iterate(grad, x, step_b, escape)

@@ -21,15 +21,23 @@ Symmetry and positive semidefiniteness are checked to a relative tolerance :data
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numba
 import numpy as np
 
-from lecturelib._checks import integer_at_least, positive_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "TOLERANCE",
@@ -63,14 +71,7 @@ DIVERGENCE_LOSS = 1e12
 
 def _as_matrix(value: Any, name: str) -> np.ndarray:
     """A finite 2-D float array from ``value`` (a number becomes 1×1), or raise."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got a bool")
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got {type(value).__name__}")
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or a 2-D array of numbers, got {type(value).__name__}") from err
+    array = real_array(value, name, finite=False)
     if array.ndim == 0:
         array = array.reshape(1, 1)
     if array.ndim != 2:
@@ -80,6 +81,42 @@ def _as_matrix(value: Any, name: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must contain only finite numbers")
     return array
+
+
+#: Inside this range of magnitudes the bounds use their textbook formulas; outside it they work with logarithms and
+#: matrices divided by a power of two, so that huge or tiny (but finite) inputs neither overflow nor underflow.
+_SAFE = (1e-100, 1e100)
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+
+
+def _safe(value: float) -> bool:
+    return _SAFE[0] <= value <= _SAFE[1]
+
+
+def _exp(exponent: float) -> float:
+    """``exp(exponent)``, ``inf`` beyond the float range and 0 below it (no OverflowError)."""
+    return math.inf if exponent > _LOG_MAX else math.exp(exponent)
+
+
+def _step_term(depth: int, rho: float, log_rho: float) -> float:
+    """:math:`1/(L\rho^{2(L-1)/L})` for :math:`\rho > 0`, without overflow or underflow of the power."""
+    power = 2 * (depth - 1) / depth
+    if _safe(rho):
+        return 1.0 / (depth * rho**power)
+    return _exp(-math.log(depth) - power * log_rho)
+
+
+def _symmetric_eigenvalues(target: np.ndarray) -> tuple[np.ndarray, float]:
+    """Eigenvalues of ``target / c`` and the power of two ``c`` (1 unless the entries are huge or tiny)."""
+    c = power_of_two_scale(target)
+    return np.linalg.eigvalsh(target / c), c
+
+
+def _finite(value: Any, what: str) -> Any:
+    """``value`` if all its entries are finite, else a ValueError: huge (finite) inputs overflowed float64."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"R and weights are too large: {what} overflows float64 (beyond about 1.8e308)")
+    return value
 
 
 def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
@@ -104,9 +141,11 @@ def _as_symmetric(R: Any, name: str = "R") -> np.ndarray:
     matrix = _as_matrix(R, name)
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
-    if np.linalg.norm(matrix - matrix.T) > TOLERANCE * max(1.0, np.linalg.norm(matrix)):
+    c = power_of_two_scale(matrix)  # exact division: the test below is the same, without overflow
+    scaled = matrix / c
+    if np.linalg.norm(scaled - scaled.T) > TOLERANCE * max(1.0 / c, np.linalg.norm(scaled)):
         raise ValueError(f"{name} must be symmetric (to relative tolerance {TOLERANCE:g})")
-    return (matrix + matrix.T) / 2
+    return (scaled + scaled.T) / 2 * c
 
 
 def _spectral_norm(matrix: np.ndarray) -> float:
@@ -131,14 +170,17 @@ def product(weights: Sequence[Any]) -> np.ndarray:
     Introduced in chapter 5.
     """
     layers = _as_weights(weights)
-    return _chain(layers, layers[0].shape[1])
+    with np.errstate(all="ignore"):
+        return _finite(_chain(layers, layers[0].shape[1]), "the product W_L...W_1")
 
 
-def _check_target(R: Any, layers: list[np.ndarray]) -> np.ndarray:
+def _check_target(R: Any, layers: list[np.ndarray], source: str = "weights") -> np.ndarray:
     target = _as_matrix(R, "R")
     shape = (layers[-1].shape[0], layers[0].shape[1])
     if target.shape != shape:
-        raise ValueError(f"R must have the shape {shape} of the network's product W_L...W_1, got {target.shape}")
+        raise ValueError(
+            f"R must have the shape {shape} of the network's product W_L...W_1 (of the {source}), got {target.shape}"
+        )
     return target
 
 
@@ -149,7 +191,8 @@ def loss(R: Any, weights: Sequence[Any]) -> float:
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
-    return float(0.5 * np.sum((target - _chain(layers, layers[0].shape[1])) ** 2))
+    with np.errstate(all="ignore"):
+        return float(_finite(0.5 * np.sum((target - _chain(layers, layers[0].shape[1])) ** 2), "the loss"))
 
 
 def _prefixes(layers: list[np.ndarray]) -> list[np.ndarray]:
@@ -183,7 +226,9 @@ def gradient(R: Any, weights: Sequence[Any]) -> list[np.ndarray]:
     Introduced in chapter 5.
     """
     layers = _as_weights(weights)
-    return _gradient(_check_target(R, layers), layers)
+    target = _check_target(R, layers)
+    with np.errstate(all="ignore"):
+        return [_finite(g, "the gradient") for g in _gradient(target, layers)]
 
 
 def _hvp(target: np.ndarray, layers: list[np.ndarray], directions: list[np.ndarray]) -> list[np.ndarray]:
@@ -226,8 +271,10 @@ def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
         basis = np.zeros(n)
         basis[col] = 1.0
         directions = [basis[offsets[j] : offsets[j + 1]].reshape(w.shape) for j, w in enumerate(layers)]
-        H[:, col] = np.concatenate([h.ravel() for h in _hvp(target, layers, directions)])
-    return (H + H.T) / 2
+        with np.errstate(all="ignore"):
+            H[:, col] = np.concatenate([h.ravel() for h in _hvp(target, layers, directions)])
+    with np.errstate(all="ignore"):
+        return _finite((H + H.T) / 2, "the Hessian")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -242,19 +289,46 @@ def theorem1_bound(weights: Sequence[Any]) -> float:
 
     with :math:`p_0 = v`, :math:`q_{L+1} = u^\\top` and :math:`u, v` the top left and right singular vectors of
     :math:`\\hat R = W_L\\cdots W_1`. For scalar layers this is :math:`2 / \\sum_i \\prod_{j\\ne i} w_j^2`.
-    Returns ``inf`` when the sum is zero.
+    Returns ``inf`` when the sum is zero or the bound exceeds the largest float, and 0.0 when it is below the
+    smallest one; huge or tiny layers are divided by powers of two and the sum is formed in logarithms, so no
+    intermediate product overflows.
 
     Introduced in chapter 5.
     """
     layers = _as_weights(weights)
-    pre = _prefixes(layers)
-    suf = _suffixes(layers)
+    with np.errstate(all="ignore"):
+        pre = _prefixes(layers)
+        suf = _suffixes(layers)
+        if np.all(np.isfinite(pre[-1])) and all(_safe(float(np.max(np.abs(w)))) or not np.any(w) for w in layers):
+            U, _, Vt = np.linalg.svd(pre[-1])
+            u, v = U[:, 0], Vt[0]
+            terms = [float(np.sum((pre[j] @ v) ** 2) * np.sum((u @ suf[j + 1]) ** 2)) for j in range(len(layers))]
+            total = sum(terms)
+            if math.isfinite(total) and all(t > 0 or not np.any(pre[j]) or not np.any(suf[j + 1])
+                                            for j, t in enumerate(terms)):
+                return float("inf") if total == 0 else 2.0 / total
+    return _theorem1_bound_scaled(layers)
+
+
+def _theorem1_bound_scaled(layers: list[np.ndarray]) -> float:
+    """Theorem 1's bound for huge or tiny layers: each layer divided by a power of two, the sum formed in logs."""
+    scales = [max(power_of_two_scale(w, always=True), np.finfo(np.float64).tiny) for w in layers]
+    logs = [math.log(c) for c in scales]
+    normal = [w / c for w, c in zip(layers, scales)]
+    pre = _prefixes(normal)
+    suf = _suffixes(normal)
     U, _, Vt = np.linalg.svd(pre[-1])
     u, v = U[:, 0], Vt[0]
-    total = sum(
-        float(np.sum((pre[j] @ v) ** 2) * np.sum((u @ suf[j + 1]) ** 2)) for j in range(len(layers))
-    )
-    return float("inf") if total == 0 else 2.0 / total
+    exponents = []
+    for j in range(len(layers)):
+        t = float(np.sum((pre[j] @ v) ** 2) * np.sum((u @ suf[j + 1]) ** 2))
+        if t > 0:
+            exponents.append(math.log(t) + 2 * (sum(logs) - logs[j]))
+    if not exponents:
+        return float("inf")
+    top = max(exponents)
+    log_total = top + math.log(sum(math.exp(e - top) for e in exponents))
+    return _exp(math.log(2.0) - log_total)
 
 
 def corollary1_bound(R: Any, depth: int) -> float:
@@ -264,18 +338,21 @@ def corollary1_bound(R: Any, depth: int) -> float:
 
     with :math:`\\rho(R)` the largest singular value of the target. For :math:`L = 1` this is 2 whatever the target
     (ordinary least squares on whitened data: the Hessian is the identity); for :math:`R = 0` and :math:`L \\ge 2`
-    it returns ``inf`` (the corollary gives no bound).
+    it returns ``inf`` (the corollary gives no bound). A bound beyond the float range is ``inf`` (every representable
+    step satisfies it), one below it 0.0; huge targets are handled in logarithms, without overflow.
 
     Introduced in chapter 5.
     """
     target = _as_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1)
-    rho = _spectral_norm(target)
+    c = power_of_two_scale(target)
+    rho_scaled = _spectral_norm(target / c)
     if L == 1:
         return 2.0
-    if rho == 0:
+    if rho_scaled == 0:
         return float("inf")
-    return 2.0 / (L * rho ** (2 * (L - 1) / L))
+    term = _step_term(L, rho_scaled * c, math.log(rho_scaled) + math.log(c))
+    return 2.0 * term
 
 
 def corollary2_radius(step: float, depth: int) -> float:
@@ -283,7 +360,7 @@ def corollary2_radius(step: float, depth: int) -> float:
 
     .. math:: \\rho(\\hat R) \\le \\Bigl(\\frac{2}{L\\delta}\\Bigr)^{L/(2L-2)}
 
-    Requires ``depth >= 2`` (a single layer has no such bound).
+    Requires ``depth >= 2`` (a single layer has no such bound). A radius beyond the float range is ``inf``.
 
     Introduced in chapter 5.
     """
@@ -291,54 +368,71 @@ def corollary2_radius(step: float, depth: int) -> float:
     L = integer_at_least(depth, "depth", 1)
     if L < 2:
         raise ValueError(f"depth must be at least 2 for Corollary 2 (a single layer has no bound), got {L}")
-    return float((2.0 / (L * delta)) ** (L / (2 * L - 2)))
+    power = L / (2 * L - 2)
+    if _safe(delta):
+        return float((2.0 / (L * delta)) ** power)
+    return _exp(power * (math.log(2.0 / L) - math.log(delta)))
 
 
 def theorem2_step(R: Any, depth: int) -> float:
     """The step of Theorem 2: :math:`\\min\\{1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
-    ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`).
+    ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`). Huge or
+    tiny targets are divided by a power of two and the power is taken in logarithms: no overflow, no division by 0.
 
     Introduced in chapter 6.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
-    eig = np.linalg.eigvalsh(target)
-    rho = float(np.max(np.abs(eig)))
-    if eig[0] < -TOLERANCE * max(1.0, rho):
+    eig, c = _symmetric_eigenvalues(target)
+    rho = float(np.max(np.abs(eig)))  # of R / c
+    if eig[0] < -TOLERANCE * max(1.0 / c, rho):
+        lowest = float(eig[0]) * c  # a Python float: beyond the float range it is -inf, without a warning
+        shown = f"{lowest:.3g}" if math.isfinite(lowest) else "below -1.8e308"
         raise ValueError(
-            f"R must be positive semidefinite for Theorem 2, its smallest eigenvalue is {eig[0]:.3g}; "
+            f"R must be positive semidefinite for Theorem 2, its smallest eigenvalue is {shown}; "
             "use theorem3_step for a target with a negative eigenvalue"
         )
-    return float(min(1.0 / L, 1.0 / (L * rho ** (2 * (L - 1) / L)) if rho > 0 else np.inf))
+    third = _step_term(L, rho * c, math.log(rho) + math.log(c)) if rho > 0 else np.inf
+    return float(min(1.0 / L, third))
 
 
 def theorem3_step(R: Any, depth: int) -> float:
     """The step of Theorem 3: :math:`\\min\\{1/(1-\\lambda_{\\min}(R)),\\ 1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
     ``R`` must be square and symmetric. For a positive semidefinite ``R`` the first term is replaced by 1 (that
-    is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`.
+    is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`. Huge or tiny targets
+    are handled as in :func:`theorem2_step`.
 
     Introduced in chapter 6.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
-    eig = np.linalg.eigvalsh(target)
-    rho = float(np.max(np.abs(eig)))
-    third = 1.0 / (L * rho ** (2 * (L - 1) / L)) if rho > 0 else np.inf
-    return float(min(1.0 / (1.0 - min(eig[0], 0.0)), 1.0 / L, third))
+    eig, c = _symmetric_eigenvalues(target)
+    rho = float(np.max(np.abs(eig)))  # of R / c
+    third = _step_term(L, rho * c, math.log(rho) + math.log(c)) if rho > 0 else np.inf
+    lowest = min(float(eig[0]), 0.0)
+    # 1/(1 - c lowest) without overflow: c * lowest is formed only when c <= 1
+    first = 1.0 / (1.0 - lowest * c) if c <= 1.0 else (1.0 / c) / (1.0 / c - lowest)
+    return float(min(first, 1.0 / L, third))
 
 
 def closest_psd(R: Any) -> np.ndarray:
     """The positive semidefinite matrix nearest to the symmetric ``R`` in Frobenius norm.
 
     With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
+    Huge entries are divided by a power of two first (exact); a result beyond the float64 range is a ValueError.
 
     Introduced in chapter 6.
     """
     target = _as_symmetric(R)
-    eig, vec = np.linalg.eigh(target)
-    return (vec * np.maximum(eig, 0.0)) @ vec.T
+    c = power_of_two_scale(target)
+    eig, vec = np.linalg.eigh(target / c)
+    with np.errstate(over="ignore"):
+        result = ((vec * np.maximum(eig, 0.0)) @ vec.T) * c
+    if not np.all(np.isfinite(result)):
+        raise ValueError("R is too large: its positive semidefinite part has entries beyond the float64 range")
+    return result
 
 
 def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
@@ -356,10 +450,14 @@ def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
     layers = _as_weights(weights)
     if any(w.shape != target.shape for w in layers):
         raise ValueError(f"weights must all have the shape {target.shape} of R")
-    _, vec = np.linalg.eigh(target)
-    mean = sum(layers) / len(layers)
+    _, vec = np.linalg.eigh(target / power_of_two_scale(target))
+    c = max(power_of_two_scale(w, always=True) for w in layers)  # exact: sums and squares of huge layers stay finite
+    scaled = [w / c for w in layers]
+    mean = sum(scaled) / len(scaled)
     centre = (vec * np.diag(vec.T @ mean @ vec)) @ vec.T
-    return float(np.sqrt(sum(np.sum((w - centre) ** 2) for w in layers)))
+    with np.errstate(over="ignore"):
+        distance = float(np.sqrt(sum(np.sum((w - centre) ** 2) for w in scaled))) * c
+    return float(_finite(np.array(distance), "the distance"))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -504,12 +602,9 @@ def train(
     Introduced in chapter 5.
     """
     target = _as_matrix(R, "R")
-    L = integer_at_least(depth, "depth", 1)
+    L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
     delta = positive_number(step, "step")
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
-        raise TypeError(f"n_steps must be an integer, got {type(n_steps).__name__}")
-    if n_steps < 0:
-        raise ValueError(f"n_steps must be non-negative, got {n_steps}")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     if isinstance(init, str):
         if init != "identity":
             raise ValueError(f"init must be 'identity' or a list of {L} arrays, got {init!r}")
@@ -520,7 +615,7 @@ def train(
         layers = [w.copy() for w in _as_weights(init, "init")]
         if len(layers) != L:
             raise ValueError(f"init must hold depth={L} layers, got {len(layers)}")
-        _check_target(target, layers)
+        _check_target(target, layers, "init")
     n = target.shape[0]
     if all(w.shape == (n, n) for w in layers):
         W, losses, diverged = _train_stack(np.array(layers), target.copy(), delta, int(n_steps), DIVERGENCE_LOSS)
@@ -557,19 +652,14 @@ def train_scalar(
 
     Introduced in chapter 5.
     """
-    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (Real, np.floating, np.integer)):
-        raise TypeError(f"target must be a real number, got {type(target).__name__}")
-    lam = float(target)
-    if not np.isfinite(lam):
-        raise ValueError(f"target must be finite, got {lam}")
-    w = np.array(starts, dtype=float)
+    lam = real_number(target, "target")
+    w = np.array(real_array(starts, "starts", finite=False))
     if w.ndim != 2 or w.shape[0] == 0 or w.shape[1] == 0:
         raise ValueError(f"starts must be a non-empty 2-D array of shape (networks, depth), got shape {w.shape}")
     if not np.all(np.isfinite(w)):
         raise ValueError("starts must contain only finite numbers")
     delta = positive_number(step, "step")
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     diverged = np.zeros(w.shape[0], dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(int(n_steps)):
@@ -607,10 +697,14 @@ def max_convergent_step(
     """
     L = integer_at_least(depth, "depth", 1)
     hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")
-    lo = float(low)
-    if not 0 <= lo < hi:
+    if not math.isfinite(hi):
+        raise ValueError(f"high must be finite: pass high when Corollary 1 gives no bound for R, got {hi}")
+    lo = real_number(low, "low", at_least=0.0)
+    if not lo < hi:
         raise ValueError(f"low must satisfy 0 <= low < high, got low={low}, high={hi}")
     tolerance = positive_number(tol, "tol")
+    iterations = integer_at_least(iterations, "iterations", 0, 200)
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
 
     def ok(step: float) -> bool:
         result = train(R, L, step, n_steps, init=init)

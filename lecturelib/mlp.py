@@ -24,9 +24,10 @@ matrix row by row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
 
 import numpy as np
+
+from lecturelib._checks import MAX_ELEMENTS, integer_at_least, real_array, real_number
 
 __all__ = ["TanhMLP"]
 
@@ -59,12 +60,10 @@ class TanhMLP:
         widths = tuple(widths)
         if len(widths) < 2:
             raise ValueError(f"widths must have at least two entries (input and output), got {widths}")
-        for w in widths:
-            if isinstance(w, bool) or not isinstance(w, Integral):
-                raise TypeError(f"widths must all be ints, got {w!r}")
-            if w < 1:
-                raise ValueError(f"widths must all be positive, got {widths}")
-        object.__setattr__(self, "widths", tuple(int(w) for w in widths))
+        widths = tuple(integer_at_least(w, "widths", 1, MAX_ELEMENTS) for w in widths)
+        object.__setattr__(self, "widths", widths)
+        if self.n_params > MAX_ELEMENTS:
+            raise ValueError(f"widths {widths} ask for {self.n_params} parameters, more than {MAX_ELEMENTS}")
 
     @property
     def n_params(self) -> int:
@@ -89,10 +88,8 @@ class TanhMLP:
 
         Uses ``numpy.random.default_rng(seed)``.
         """
-        if isinstance(seed, bool) or not isinstance(seed, Integral):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-        if not (np.isfinite(gain) and gain > 0):
-            raise ValueError(f"gain must be a positive finite number, got {gain!r}")
+        seed = integer_at_least(seed, "seed", 0)
+        gain = real_number(gain, "gain", above=0.0)
         rng = np.random.default_rng(seed)
         parts = []
         for n_in, n_out in zip(self.widths[:-1], self.widths[1:]):
@@ -101,31 +98,52 @@ class TanhMLP:
         return np.concatenate(parts)
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """The outputs :math:`f(x_i)`, shape ``(N, n_K)``, for inputs ``X`` of shape ``(N, n_0)``."""
-        return self._forward(self.unflatten(theta), self._check_X(X))[-1]
+        """The outputs :math:`f(x_i)`, shape ``(N, n_K)``, for inputs ``X`` of shape ``(N, n_0)``.
+
+        A ValueError if they overflow float64 (huge but finite ``theta`` or ``X``).
+        """
+        with np.errstate(all="ignore"):
+            out = self._forward(self.unflatten(theta), self._check_X(X))[-1]
+        return self._finite(out, "the outputs")
 
     def loss(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
-        """The loss :math:`\\frac{1}{2N} \\sum_i \\|f(x_i) - y_i\\|^2`."""
+        """The loss :math:`\\frac{1}{2N} \\sum_i \\|f(x_i) - y_i\\|^2`.
+
+        ``inf`` when it exceeds the float64 range (a diverged run: a result, no warning).
+        """
         X, Y = self._check_data(X, Y)
-        residual = self._forward(self.unflatten(theta), X)[-1] - Y
-        return float(0.5 * np.sum(residual * residual) / X.shape[0])
+        with np.errstate(all="ignore"):
+            residual = self._forward(self.unflatten(theta), X)[-1] - Y
+            value = float(0.5 * np.sum(residual * residual) / X.shape[0])
+        return value if np.isfinite(value) else float("inf")
 
     def grad(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """The gradient of :meth:`loss` with respect to ``theta`` (backpropagation by hand), a flat vector."""
+        """The gradient of :meth:`loss` with respect to ``theta`` (backpropagation by hand), a flat vector.
+
+        A ValueError if it overflows float64 (huge but finite ``theta``, ``X`` or ``Y``).
+        """
         X, Y = self._check_data(X, Y)
         layers = self.unflatten(theta)
-        acts = self._forward(layers, X)
-        delta = (acts[-1] - Y) / X.shape[0]  # dL/d(pre-activation of the output layer), shape (N, n_K)
-        grads: list[np.ndarray] = []
-        for k in range(len(layers) - 1, -1, -1):
-            W, _ = layers[k]
-            grads.append(delta.sum(axis=0))  # b_k
-            grads.append((delta.T @ acts[k]).ravel())  # W_k, row by row
-            if k > 0:
-                delta = (delta @ W) * (1.0 - acts[k] * acts[k])
-        return np.concatenate(grads[::-1])
+        with np.errstate(all="ignore"):
+            acts = self._forward(layers, X)
+            delta = (acts[-1] - Y) / X.shape[0]  # dL/d(pre-activation of the output layer), shape (N, n_K)
+            grads: list[np.ndarray] = []
+            for k in range(len(layers) - 1, -1, -1):
+                W, _ = layers[k]
+                grads.append(delta.sum(axis=0))  # b_k
+                grads.append((delta.T @ acts[k]).ravel())  # W_k, row by row
+                if k > 0:
+                    delta = (delta @ W) * (1.0 - acts[k] * acts[k])
+            result = np.concatenate(grads[::-1])
+        return self._finite(result, "the gradient")
 
     # -- helpers -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _finite(value: np.ndarray, what: str) -> np.ndarray:
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"theta, X (or Y) are too large: {what} overflow float64; scale them down")
+        return value
 
     @staticmethod
     def _forward(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> list[np.ndarray]:
@@ -136,7 +154,7 @@ class TanhMLP:
         return acts
 
     def _check_theta(self, theta: np.ndarray) -> np.ndarray:
-        theta = np.asarray(theta, dtype=np.float64)
+        theta = real_array(theta, "theta")
         if theta.shape != (self.n_params,):
             raise ValueError(
                 f"theta must be a flat vector of {self.n_params} parameters for widths {self.widths}, "
@@ -145,14 +163,14 @@ class TanhMLP:
         return theta
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        X = real_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.widths[0] or X.shape[0] == 0:
             raise ValueError(f"X must have shape (N, {self.widths[0]}) with N >= 1, got {X.shape}")
         return X
 
     def _check_data(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = self._check_X(X)
-        Y = np.asarray(Y, dtype=np.float64)
+        Y = real_array(Y, "Y")
         if Y.shape != (X.shape[0], self.widths[-1]):
             raise ValueError(f"Y must have shape ({X.shape[0]}, {self.widths[-1]}) to match X, got {Y.shape}")
         return X, Y

@@ -10,13 +10,17 @@ from __future__ import annotations
 import math
 from binascii import b2a_base64
 from collections.abc import Callable
-from numbers import Integral, Real
 
 import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from lecturelib._checks import integer_at_least, positive_number, real_number
+
+#: The largest number of steps :func:`cobweb_path` draws (two vertices each; a picture needs far fewer).
+MAX_COBWEB_STEPS = 1_000_000
 
 __all__ = [
     "COLUMN_WIDTH",
@@ -128,7 +132,8 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
     The path starts on the diagonal at :math:`(x_0, x_0)` and alternates a vertical segment to the graph,
     :math:`(x_k, x_k) \to (x_k, x_{k+1})`, and a horizontal one back to the diagonal,
     :math:`(x_k, x_{k+1}) \to (x_{k+1}, x_{k+1})`. It stops early at the first iterate with
-    :math:`|x| > \text{escape}` or that is not finite.
+    :math:`|x| > \text{escape}` or that is not finite (that is how divergence shows: a shorter path, no warning).
+    ``n`` is at most :data:`MAX_COBWEB_STEPS`; ``update`` must return a real number.
 
     Returns
     -------
@@ -139,15 +144,16 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
     """
     if not callable(update):
         raise TypeError(f"update must be a callable x -> x+, got {type(update).__name__}")
-    if isinstance(x0, bool) or not isinstance(x0, Real) or not math.isfinite(x0):
-        raise ValueError(f"x0 must be a finite real number, got {x0!r}")
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    points = [(float(x0), float(x0))]
-    x = float(x0)
+    x = real_number(x0, "x0")
+    n = integer_at_least(n, "n", 0, MAX_COBWEB_STEPS)
+    escape = positive_number(escape, "escape")
+    points = [(x, x)]
     with np.errstate(all="ignore"):
-        for _ in range(int(n)):
-            y = float(update(x))
+        for _ in range(n):
+            value = update(x)
+            if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or np.asarray(value).dtype.kind not in "iuf":
+                raise TypeError(f"update must return a real number, got {value!r} of type {type(value).__name__}")
+            y = float(value)
             if not (abs(y) <= escape):
                 break
             points.append((x, y))
@@ -192,14 +198,20 @@ def cobweb(
 
     Introduced in chapter 3.
     """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     path = cobweb_path(update, x0, n)
     if xlim is None:
         lo, hi = float(path.min()), float(path.max())
-        pad = 0.1 * (hi - lo) if hi > lo else 1.0
+        pad = 0.1 * (hi - lo) if hi > lo else max(1.0, 0.1 * abs(hi))
         xlim = (lo - pad, hi + pad)
-    lo, hi = map(float, xlim)
-    if not hi > lo:
-        raise ValueError(f"xlim must be an increasing pair (lo, hi), got {xlim!r}")
+        if not np.all(np.isfinite(xlim)):
+            raise ValueError(f"x0: the path from x0 = {x0!r} reaches the end of the float range; pass xlim")
+    if isinstance(xlim, (str, bytes)) or not hasattr(xlim, "__len__") or len(xlim) != 2:
+        raise TypeError(f"xlim must be a pair (lo, hi) of finite numbers, got {xlim!r}")
+    lo, hi = real_number(xlim[0], "xlim[0]"), real_number(xlim[1], "xlim[1]")
+    if not hi > lo or not np.isfinite(hi - lo):
+        raise ValueError(f"xlim must be an increasing pair (lo, hi) with a finite width, got {xlim!r}")
     grid = np.linspace(lo, hi, 400)
     with np.errstate(all="ignore"):
         values = np.asarray(update(grid), dtype=float) * np.ones_like(grid)

@@ -20,13 +20,20 @@ is emitted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Callable
 
 import numba
 import numpy as np
 
-from lecturelib._checks import integer_at_least, positive_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    MAX_ITERATIONS,
+    integer_at_least,
+    positive_number,
+    power_of_two_scale,
+    real_array,
+    real_number,
+)
 
 __all__ = [
     "DIVERGED",
@@ -179,10 +186,10 @@ def random_net(m: int, n: int, r: int, seed: int) -> TwoLayerReLU:
 
     Introduced in chapter 7.
     """
-    for name, value in (("m", m), ("n", n), ("r", r)):
-        if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    rng = np.random.default_rng(seed)
+    m, n, r = (integer_at_least(value, name, 1, MAX_ELEMENTS) for name, value in (("m", m), ("n", n), ("r", r)))
+    if r * (m + n + 1) > MAX_ELEMENTS:
+        raise ValueError(f"m, n and r ask for {r * (m + n + 1)} weights, more than {MAX_ELEMENTS}")
+    rng = np.random.default_rng(integer_at_least(seed, "seed", 0))
     b = rng.standard_normal(r)
     W = rng.standard_normal((m, r))
     V = rng.standard_normal((r, n))
@@ -217,8 +224,9 @@ def figure2_problem(
 
     Introduced in chapter 7.
     """
-    if not isinstance(n_points, Integral) or n_points < 1:
-        raise ValueError(f"n_points must be a positive integer, got {n_points!r}")
+    seed = integer_at_least(seed, "seed", 0)
+    n_points = integer_at_least(n_points, "n_points", 1, MAX_ELEMENTS)
+    hidden = integer_at_least(hidden, "hidden", 1, MAX_ELEMENTS // 4)
     net0 = random_net(1, 1, hidden, seed)
     rng = np.random.default_rng(seed + 10_000)
     target = TwoLayerReLU(rng.standard_normal((1, hidden)), rng.standard_normal((hidden, 1)), net0.b)
@@ -242,13 +250,32 @@ def _check_X(net: TwoLayerReLU, X: object) -> np.ndarray:
 def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
     Y = _float_array(Y, "Y", 2)
     if Y.shape != (X.shape[0], net.m):
-        raise ValueError(f"Y must have shape {(X.shape[0], net.m)} (N rows of m = {net.m} outputs), got {Y.shape}")
+        raise ValueError(
+            f"Y must have shape {(X.shape[0], net.m)} (one row per row of X, m = {net.m} outputs), got {Y.shape}"
+        )
     return Y
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Forward pass, loss and exact derivatives (vectorized numpy)
 # ----------------------------------------------------------------------------------------------------------------
+
+
+def _finite(value: np.ndarray, what: str) -> np.ndarray:
+    """``value`` if every entry is finite, else a ValueError: huge (finite) inputs overflowed float64."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(
+            f"net, X (and Y) are too large: {what} overflow float64 (beyond about 1.8e308); scale the data or the "
+            "weights down"
+        )
+    return value
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of ``A``, without overflow of the squares (``A`` divided by a power of two)."""
+    c = power_of_two_scale(A)
+    with np.errstate(over="ignore"):
+        return np.linalg.norm(A / c, axis=1) * c
 
 
 def predict(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
@@ -265,22 +292,31 @@ def predict(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Outputs, shape ``(N, m)``.
 
+    Raises
+    ------
+    ValueError
+        If the outputs overflow float64 (huge but finite weights or inputs).
+
     Introduced in chapter 7.
     """
     net = _check_net(net)
     X = _check_X(net, X)
-    return np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T
+    with np.errstate(all="ignore"):
+        return _finite(np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T, "the network's outputs")
 
 
 def loss(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> float:
     """The training loss :math:`\\tfrac12 \\sum_i \\lVert \\hat f(x_i) - y_i \\rVert_2^2`.
+
+    A ValueError if the outputs or the loss overflow float64 (huge but finite weights, inputs or targets).
 
     Introduced in chapter 7.
     """
     net = _check_net(net)
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
-    return 0.5 * float(np.sum((predict(net, X) - Y) ** 2))
+    with np.errstate(all="ignore"):
+        return float(_finite(0.5 * np.sum((predict(net, X) - Y) ** 2), "the loss"))
 
 
 def gradients(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -301,10 +337,11 @@ def gradients(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarr
     net = _check_net(net)
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
-    Z = X @ net.V.T - net.b
-    A = np.maximum(Z, 0.0)
-    R = A @ net.W.T - Y
-    return R.T @ A, ((R @ net.W) * (Z > 0)).T @ X
+    with np.errstate(all="ignore"):
+        Z = X @ net.V.T - net.b
+        A = np.maximum(Z, 0.0)
+        R = A @ net.W.T - Y
+        return _finite(R.T @ A, "the gradients"), _finite(((R @ net.W) * (Z > 0)).T @ X, "the gradients")
 
 
 def jacobian(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
@@ -321,16 +358,20 @@ def jacobian(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
     net = _check_net(net)
     X = _check_X(net, X)
     N, m, r, n = X.shape[0], net.m, net.r, net.n
-    Z = X @ net.V.T - net.b
-    A = np.maximum(Z, 0.0)
+    with np.errstate(all="ignore"):
+        Z = X @ net.V.T - net.b
+        A = _finite(np.maximum(Z, 0.0), "the hidden activations")
     J = np.zeros((N, m, m * r + r * n))
     # d f_l / d W_{l'j} = [l = l'] a_j
     JW = J[:, :, : m * r].reshape(N, m, m, r)
     JW[:, np.arange(m), np.arange(m), :] = A[:, None, :]
     # d f_l / d V_{jk} = W_{lj} [z_j > 0] x_k
     active = (Z > 0).astype(float)
-    J[:, :, m * r :] = (net.W[None, :, :, None] * active[:, None, :, None] * X[:, None, None, :]).reshape(N, m, r * n)
-    return J
+    with np.errstate(all="ignore"):
+        J[:, :, m * r :] = (net.W[None, :, :, None] * active[:, None, :, None] * X[:, None, None, :]).reshape(
+            N, m, r * n
+        )
+    return _finite(J, "the Jacobians")
 
 
 def hessian(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -354,17 +395,18 @@ def hessian(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     Y = _check_Y(net, X, Y)
     m, r, n = net.m, net.r, net.n
     J = jacobian(net, X)
-    H = np.einsum("ilp,ilq->pq", J, J)
-    Z = X @ net.V.T - net.b
-    R = np.maximum(Z, 0.0) @ net.W.T - Y
-    # cross block: d^2 L / dW_{lj} dV_{jk} = sum_i R_il [z_ij > 0] x_ik
-    C = np.einsum("il,ij,ik->ljk", R, (Z > 0).astype(float), X)
-    cross = np.zeros((m, r, r, n))
-    cross[:, np.arange(r), np.arange(r), :] = C
-    cross = cross.reshape(m * r, r * n)
-    H[: m * r, m * r :] += cross
-    H[m * r :, : m * r] += cross.T
-    return H
+    with np.errstate(all="ignore"):
+        H = np.einsum("ilp,ilq->pq", J, J)
+        Z = X @ net.V.T - net.b
+        R = np.maximum(Z, 0.0) @ net.W.T - Y
+        # cross block: d^2 L / dW_{lj} dV_{jk} = sum_i R_il [z_ij > 0] x_ik
+        C = np.einsum("il,ij,ik->ljk", R, (Z > 0).astype(float), X)
+        cross = np.zeros((m, r, r, n))
+        cross[:, np.arange(r), np.arange(r), :] = C
+        cross = cross.reshape(m * r, r * n)
+        H[: m * r, m * r :] += cross
+        H[m * r :, : m * r] += cross.T
+    return _finite(H, "the Hessian's entries")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -387,11 +429,16 @@ def theorem4_bound(step: float) -> float:
 def theorem4_lhs(net: TwoLayerReLU, X: np.ndarray) -> float:
     """The left-hand side of Theorem 4, :math:`\\max_i \\lVert x_i \\rVert_2 \\lVert \\hat f(x_i) \\rVert_2`.
 
+    The norms are taken without overflow of the squares; a ValueError if the outputs or the value itself exceed the
+    float64 range.
+
     Introduced in chapter 7.
     """
     net = _check_net(net)
     X = _check_X(net, X)
-    return float(np.max(np.linalg.norm(X, axis=1) * np.linalg.norm(predict(net, X), axis=1)))
+    with np.errstate(over="ignore"):
+        value = float(np.max(_row_norms(X) * _row_norms(predict(net, X))))
+    return float(_finite(np.array(value), "the products of norms"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -572,7 +619,7 @@ def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps:
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
     step = positive_number(step, "step")
-    n_steps = integer_at_least(n_steps, "n_steps", 0)
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     W, V, _, _, _, taken = _run(net, X, Y, step, n_steps, 0, False)
     if taken < n_steps:
         raise FloatingPointError(
@@ -591,7 +638,8 @@ class Trajectory:
     net : TwoLayerReLU or None
         The final network (None if the run diverged).
     losses : numpy.ndarray
-        ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (NaN after a divergence).
+        ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (at the iterate where a run diverges, the
+        loss that stopped it, possibly ``inf``; NaN after it).
     moves : numpy.ndarray
         ``moves[k]`` is :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`, for
         k = 0, ..., n_steps - 1 (NaN after a divergence).
@@ -636,17 +684,27 @@ def train_trajectory(
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
     step = positive_number(step, "step")
-    record_last = integer_at_least(record_last, "record_last", 9)
-    n_steps = integer_at_least(n_steps, "n_steps", record_last)
+    record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
+    n_steps = integer_at_least(n_steps, "n_steps", record_last, MAX_ITERATIONS)
+    if record_last * (net.W.size + net.V.size) > MAX_ELEMENTS:
+        raise ValueError(f"record_last = {record_last} iterates of {net.W.size + net.V.size} parameters exceed "
+                         f"{MAX_ELEMENTS} entries")
     W, V, tail, losses, moves, taken = _run(net, X, Y, step, n_steps, record_last, True)
     diverged = taken < n_steps
+    final_loss = np.nan
+    if not diverged:
+        try:  # the last update is not checked by the loop: its loss may still overflow
+            final_loss = loss(TwoLayerReLU(W, V, net.b), X, Y)
+        except ValueError:
+            diverged = True
+        diverged = diverged or not final_loss <= DIVERGENCE_LOSS
     if diverged:
         final = None
         losses = np.append(losses, np.nan)
         tail[:] = np.nan
     else:
         final = TwoLayerReLU(W, V, net.b)
-        losses = np.append(losses, loss(final, X, Y))
+        losses = np.append(losses, final_loss)
     return Trajectory(final, losses, moves, tail, diverged, step, classify_tail(tail))
 
 
@@ -696,23 +754,26 @@ def classify_tail(
 
     Introduced in chapter 7.
     """
-    tail = np.asarray(tail, dtype=float)
-    if tail.ndim != 2 or tail.shape[0] < 9:
+    tail = real_array(tail, "tail", finite=False)
+    if tail.ndim != 2 or tail.shape[0] < 9 or tail.shape[1] < 1:
         raise ValueError(f"tail must have shape (K, P) with K >= 9 consecutive iterates, got {tail.shape}")
-    for name, value in (("fixed_tol", fixed_tol), ("period_tol", period_tol)):
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, got {value}")
-    if not 0 < straightness < 1:
-        raise ValueError(f"straightness must lie in (0, 1), got {straightness}")
+    fixed_tol = real_number(fixed_tol, "fixed_tol", above=0.0)
+    period_tol = real_number(period_tol, "period_tol", above=0.0)
+    straightness = real_number(straightness, "straightness", above=0.0, below=1.0)
     if not np.all(np.isfinite(tail)):
         return DIVERGED
-    scale = 1.0 + np.max(np.linalg.norm(tail, axis=1))
+    # Divided by a power of two (exact) when the iterates are huge, so that no norm or difference overflows; every
+    # test below is invariant under the division, with the "1 +" of the scale divided as well.
+    c = power_of_two_scale(tail)
+    tail = tail / c
+    scale = 1.0 / c + np.max(np.linalg.norm(tail, axis=1))
     s = np.max(np.linalg.norm(np.diff(tail, axis=0), axis=1))
-    if s <= fixed_tol * scale:
-        return FIXED_POINT
-    for p, label in ((2, PERIOD_2), (4, PERIOD_4)):
-        if np.max(np.linalg.norm(tail[p:] - tail[:-p], axis=1)) <= period_tol * s:
-            return label
+    with np.errstate(over="ignore"):  # a huge tolerance times the scale is inf, and the comparison still right
+        if s <= fixed_tol * scale:
+            return FIXED_POINT
+        for p, label in ((2, PERIOD_2), (4, PERIOD_4)):
+            if np.max(np.linalg.norm(tail[p:] - tail[:-p], axis=1)) <= period_tol * s:
+                return label
     sampled = tail[(tail.shape[0] - 1) % 4 :: 4]
     path = np.sum(np.linalg.norm(np.diff(sampled, axis=0), axis=1))
     if np.linalg.norm(sampled[-1] - sampled[0]) >= straightness * path:
@@ -729,12 +790,15 @@ def move_cosine(tail: np.ndarray) -> float:
 
     Introduced in chapter 7.
     """
-    tail = np.asarray(tail, dtype=float)
+    tail = real_array(tail, "tail", finite=False)
     if tail.ndim != 2 or tail.shape[0] < 3:
         raise ValueError(f"tail must have shape (K, P) with K >= 3 consecutive iterates, got {tail.shape}")
-    d = np.diff(tail, axis=0)
-    norms = np.linalg.norm(d, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):  # huge iterates: divided by a power of two first, so that nothing overflows
+        tail = tail / power_of_two_scale(tail)
+        d = np.diff(tail, axis=0)
+        c = power_of_two_scale(d)
+        d = d / c
+        norms = np.linalg.norm(d, axis=1)
         cos = np.sum(d[1:] * d[:-1], axis=1) / (norms[1:] * norms[:-1])
     return float(np.mean(cos)) if np.all(np.isfinite(cos)) else float("nan")
 
@@ -809,14 +873,20 @@ def sweep(
 
     Introduced in chapter 7.
     """
-    steps = np.asarray(steps, dtype=float).ravel()
+    steps = real_array(steps, "steps", finite=False).ravel()
     seeds = np.asarray(seeds).ravel()
     if steps.size == 0 or seeds.size == 0:
         raise ValueError("steps and seeds must each hold at least one value")
     for s in steps:
-        positive_number(float(s), "step")
-    if not np.issubdtype(seeds.dtype, np.integer):
-        raise TypeError(f"seeds must be integers, got dtype {seeds.dtype}")
+        positive_number(float(s), "steps: every step")
+    if not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
+        raise TypeError(f"seeds must be non-negative integers, got {seeds!r}")
+    if not callable(problem):
+        raise TypeError(
+            f"problem must be a callable problem(seed) -> (net0, target, X, Y), got {type(problem).__name__}"
+        )
+    n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
+    record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
     shape = (steps.size, seeds.size)
     labels = np.empty(shape, dtype=object)
     lhs = np.full(shape, np.nan)

@@ -10,11 +10,13 @@ other free symbol of the expression is a parameter and stays symbolic in the res
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from numbers import Integral, Number
+from numbers import Number
 from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from lecturelib._checks import integer_at_least
 
 __all__ = [
     "gradient",
@@ -23,6 +25,13 @@ __all__ = [
     "descent_step_bound",
     "max_stable_step",
 ]
+
+#: The largest order :func:`taylor_polynomial` computes: each order differentiates the whole expression once more,
+#: and the terms grow with the order, so a larger one would not finish in reasonable time.
+MAX_TAYLOR_ORDER = 200
+
+#: Working precision (decimal digits) of the numerical decisions (signs, zero tests) on exact numbers.
+_DIGITS = 50
 
 
 def _as_expr(expr: Any) -> sp.Expr:
@@ -35,6 +44,8 @@ def _as_expr(expr: Any) -> sp.Expr:
         raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}") from err
     if not isinstance(result, sp.Expr) or isinstance(result, (sp.MatrixBase, sp.MatrixExpr)):
         raise TypeError(f"expr must be a scalar sympy expression, got {type(result).__name__}")
+    if result.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise ValueError(f"expr must be finite (no nan, zoo or oo in it), got {result}")
     return result
 
 
@@ -85,11 +96,31 @@ def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, s
         )
     converted = []
     for value in values:
+        if isinstance(value, (bool, np.bool_, str, bytes)):
+            raise TypeError(f"point values must be numbers or sympy expressions, got {value!r}")
         try:
-            converted.append(sp.sympify(value, strict=True))
+            number = sp.sympify(value, strict=True)
         except (sp.SympifyError, TypeError) as err:
             raise TypeError(f"point values must be numbers or sympy expressions, got {value!r}") from err
+        if not isinstance(number, sp.Expr):
+            raise TypeError(f"point values must be numbers or sympy expressions, got {value!r}")
+        if number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise ValueError(f"point values must be finite, got {value!r}")
+        converted.append(number)
     return dict(zip(variables, converted))
+
+
+def _numeric_value(entry: sp.Expr, what: str, point: Any) -> sp.Float:
+    """A number-valued expression's value to :data:`_DIGITS` digits; ValueError if undefined, infinite or complex."""
+    if entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise ValueError(f"expr is not defined at point {point}: its {what} is infinite or undefined there")
+    value = sp.N(entry, _DIGITS)
+    re, im = value.as_real_imag()
+    if not (re.is_finite and im.is_finite) or re.has(sp.nan) or im.has(sp.nan):
+        raise ValueError(f"expr is not defined at point {point}: its {what} is infinite or undefined there")
+    if im != 0 and abs(im) > sp.Float(10) ** (10 - _DIGITS) * max(1, abs(re)):
+        raise ValueError(f"expr is not real at point {point}: its {what} is the complex number {sp.N(value, 6)}")
+    return sp.Float(re, _DIGITS)
 
 
 def gradient(expr: Any, variables: Any) -> sp.Matrix:
@@ -157,7 +188,7 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
         The expansion point :math:`a`: a number for one variable, a sequence (or 1-D numpy array) with one value per
         variable, or a ``{Symbol: value}`` dict. Values may be symbolic.
     order : int
-        The degree :math:`k \ge 0`.
+        The degree :math:`0 \le k \le` :data:`MAX_TAYLOR_ORDER`.
 
     Returns
     -------
@@ -169,10 +200,7 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     f = _as_expr(expr)
     xs = _as_variables(variables)
     at = _as_point(xs, point)
-    if isinstance(order, bool) or not isinstance(order, (Integral, sp.Integer)):
-        raise TypeError(f"order must be a non-negative integer, got {order!r} of type {type(order).__name__}")
-    if order < 0:
-        raise ValueError(f"order must be a non-negative integer, got {order}")
+    order = integer_at_least(order, "order", 0, MAX_TAYLOR_ORDER)
     t = sp.Dummy("t")
     along_line = f.subs({x: at[x] + t * (x - at[x]) for x in xs}, simultaneous=True)
     terms = []
@@ -183,13 +211,34 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     return sp.Add(*terms)
 
 
-def _gradient_and_hessian_at(expr: Any, variables: Any, point: Any) -> tuple[sp.Matrix, sp.Matrix]:
-    f = _as_expr(expr)
-    xs = _as_variables(variables)
-    at = _as_point(xs, point)
+def _gradient_and_hessian_at(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict) -> tuple[sp.Matrix, sp.Matrix]:
     g = gradient(f, xs).subs(at, simultaneous=True).applyfunc(sp.simplify)
     h = hessian(f, xs).subs(at, simultaneous=True).applyfunc(sp.simplify)
     return g, h
+
+
+def _check_critical(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict, point: Any) -> None:
+    """ValueError unless the gradient vanishes at the point: exactly for exact input, to rounding with floats."""
+    g = gradient(f, xs).subs(at, simultaneous=True)
+    inexact = any(e.has(sp.Float) for e in g) or any(v.has(sp.Float) for v in at.values())
+    if inexact and not g.free_symbols:
+        h = hessian(f, xs).subs(at, simultaneous=True)
+        size = max([abs(_numeric_value(e, "Hessian", point)) for e in h] + [1])
+        coords = [abs(sp.N(v, _DIGITS)) for v in at.values() if not v.free_symbols]
+        tolerance = 1e-8 * size * max(coords + [1])
+    else:
+        tolerance = 0
+    for component in g:
+        if component.free_symbols:
+            if sp.simplify(component).is_zero is False:
+                raise ValueError(f"point {point} is not a critical point of expr: the gradient there is {list(g)}")
+            continue
+        magnitude = abs(_numeric_value(component, "gradient", point))
+        if magnitude > tolerance:
+            raise ValueError(
+                f"point {point} is not a critical point of expr: the gradient there is "
+                f"{[sp.N(c, 6) for c in g]}; max_stable_step linearizes gradient descent at a critical point"
+            )
 
 
 def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
@@ -200,6 +249,10 @@ def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
     :math:`f(w)` for :math:`0 < \varepsilon < 2 g^\top g / g^\top H g` when :math:`g^\top H g > 0`, and for every
     :math:`\varepsilon > 0` when :math:`g^\top H g \le 0`.
 
+    The gradient and Hessian are evaluated at ``point`` first and the bound is formed from their values: exact
+    when ``expr`` and ``point`` are exact, a ``sympy.Float`` (15 digits, computed with 50) when either holds a
+    float.
+
     Returns
     -------
     sympy.Expr
@@ -209,22 +262,52 @@ def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
     Raises
     ------
     ValueError
-        When :math:`g = 0` at ``point``: there is no descent direction.
+        When :math:`g = 0` at ``point`` (there is no descent direction), or ``expr`` is not defined or not real
+        at ``point`` (its value, gradient or Hessian is infinite, undefined or complex there).
 
     Introduced in chapter 1.
     """
-    g, h = _gradient_and_hessian_at(expr, variables, point)
+    f = _as_expr(expr)
+    xs = _as_variables(variables)
+    at = _as_point(xs, point)
+    value = f.subs(at, simultaneous=True)
+    g = gradient(f, xs).subs(at, simultaneous=True)
+    h = hessian(f, xs).subs(at, simultaneous=True)
+    if not (value.free_symbols or g.free_symbols or h.free_symbols):
+        return _numeric_descent_bound(value, g, h, point)
+    for what, entries in (("value", [value]), ("gradient", list(g)), ("Hessian", list(h))):
+        if any(e.has(sp.nan, sp.zoo) for e in entries):
+            raise ValueError(f"expr is not defined at point {point}: its {what} is infinite or undefined there")
+    g = g.applyfunc(sp.simplify)
+    h = h.applyfunc(sp.simplify)
     if all(component == 0 for component in g):
-        raise ValueError(f"the gradient is zero at point {point}: there is no descent direction")
+        raise ValueError(f"expr: the gradient is zero at point {point}: there is no descent direction")
     gg = sp.simplify((g.T * g)[0, 0])
     curvature = sp.simplify((g.T * h * g)[0, 0])
-    if curvature.is_number:
-        return sp.simplify(2 * gg / curvature) if bool(curvature > 0) else sp.oo
     if curvature.is_positive:
         return sp.simplify(2 * gg / curvature)
     if curvature.is_nonpositive:
         return sp.oo
     return sp.Piecewise((sp.simplify(2 * gg / curvature), curvature > 0), (sp.oo, True))
+
+
+def _numeric_descent_bound(value: sp.Expr, g: sp.Matrix, h: sp.Matrix, point: Any) -> sp.Expr:
+    """:func:`descent_step_bound` when the value, gradient and Hessian at the point are numbers."""
+    _numeric_value(value, "value", point)
+    g_num = [_numeric_value(e, "gradient", point) for e in g]
+    h_num = sp.Matrix(h.shape[0], h.shape[1], [_numeric_value(e, "Hessian", point) for e in h])
+    if all(component.is_zero for component in g_num):
+        raise ValueError(f"expr: the gradient is zero at point {point}: there is no descent direction")
+    g_col = sp.Matrix(g_num)
+    curvature_num = (g_col.T * h_num * g_col)[0, 0]
+    if not curvature_num > 0:
+        return sp.oo
+    if any(e.has(sp.Float) for e in list(g) + list(h)):
+        # Inexact input: the answer is a float; simplifying mixed float/exact expressions can take minutes.
+        gg_num = (g_col.T * g_col)[0, 0]
+        return sp.Float(2 * gg_num / curvature_num, 15)
+    bound = 2 * (g.T * g)[0, 0] / (g.T * h * g)[0, 0]  # exact; a Rational when g and H are
+    return sp.simplify(bound) if sp.count_ops(bound) <= 200 else bound
 
 
 def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
@@ -247,12 +330,25 @@ def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
     Raises
     ------
     ValueError
-        When the eigenvalues depend on parameters in several variables and cannot be ordered.
+        When ``point`` is not a critical point (the gradient there is not zero: exactly for exact input, to a
+        relative 1e-8 when the expression or the point holds floats), when ``expr`` is not defined or its Hessian
+        is not real there, or when the eigenvalues depend on parameters in several variables and cannot be ordered.
 
     Introduced in chapter 3.
     """
+    f = _as_expr(expr)
     xs = _as_variables(variables)
-    _, h = _gradient_and_hessian_at(expr, xs, point)
+    at = _as_point(xs, point)
+    _check_critical(f, xs, at, point)
+    _, h = _gradient_and_hessian_at(f, xs, at)
+    for entry in h:
+        if entry.free_symbols:
+            if entry.has(sp.nan, sp.zoo):
+                raise ValueError(f"expr is not defined at point {point}: its Hessian is infinite or undefined there")
+            if entry.is_real is False:
+                raise ValueError(f"the Hessian of expr at point {point} is not real: {entry}")
+        else:
+            _numeric_value(entry, "Hessian", point)
     if all(entry.is_Rational for entry in h):
         # Exact and robust: the largest real root of the characteristic polynomial (a symmetric matrix has only real
         # eigenvalues). Eigenvalues from ``eigenvals`` of a 3x3 matrix come as nested complex radicals whose sign

@@ -59,7 +59,7 @@ def test_cobweb_draws_graph_diagonal_and_the_same_path():
         ((3.0, 0.1, 5), TypeError, "update"),
         ((logistic, float("nan"), 5), ValueError, "x0"),
         ((logistic, 0.1, -1), ValueError, "n"),
-        ((logistic, 0.1, 2.5), ValueError, "n"),
+        ((logistic, 0.1, 2.5), TypeError, "n"),  # a float count is the wrong type (lecturelib._checks)
     ],
 )
 def test_cobweb_path_rejects_bad_input(args, error, name):
