@@ -38,13 +38,14 @@ Each optimizer takes ``warmup`` :math:`W \\ge 0`: at step :math:`k` it uses :mat
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from lecturelib._checks import integer_at_least, positive_number
+from lecturelib._checks import integer_at_least, positive_number, real_array
 
 __all__ = [
     "GD",
@@ -69,6 +70,13 @@ def _beta(value: Any, name: str) -> float:
     if not (0.0 <= float(value) < 1.0):
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return float(value)
+
+
+def _representable(value: float, what: str) -> float:
+    """``value`` if it is a finite float; else ValueError: the true threshold exists but float64 cannot hold it."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is too small: the threshold it gives overflows float64")
+    return value
 
 
 # -- thresholds --------------------------------------------------------------------------------------------------
@@ -102,7 +110,7 @@ def heavy_ball_max_step(curvature: float, beta: float) -> float:
     """
     lam = positive_number(curvature, "curvature")
     b = _beta(beta, "beta")
-    return 2.0 * (1.0 + b) / lam
+    return _representable(2.0 * (1.0 + b) / lam, "curvature")
 
 
 def nesterov_max_step(curvature: float, beta: float) -> float:
@@ -133,7 +141,7 @@ def nesterov_max_step(curvature: float, beta: float) -> float:
     """
     lam = positive_number(curvature, "curvature")
     b = _beta(beta, "beta")
-    return (2.0 + 2.0 * b) / ((1.0 + 2.0 * b) * lam)
+    return _representable((2.0 + 2.0 * b) / (1.0 + 2.0 * b) / lam, "curvature")
 
 
 def adam_edge(step: float, beta1: float) -> float:
@@ -164,18 +172,11 @@ def adam_edge(step: float, beta1: float) -> float:
     """
     d = positive_number(step, "step")
     b = _beta(beta1, "beta1")
-    return (2.0 + 2.0 * b) / ((1.0 - b) * d)
+    return _representable((2.0 + 2.0 * b) / (1.0 - b) / d, "step")
 
 
 def _check_hessians(hessians: Any) -> np.ndarray:
-    if isinstance(hessians, (str, bytes)):
-        raise TypeError("hessians must be an array of shape (n, d, d), got a string")
-    try:
-        H = np.asarray(hessians, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"hessians must be an array of real numbers of shape (n, d, d), got {type(hessians).__name__}"
-        ) from err
+    H = real_array(hessians, "hessians", finite=False)  # refuses strings, bools and complex arrays
     if H.ndim != 3 or H.shape[1] != H.shape[2] or H.shape[0] < 1 or H.shape[1] < 1:
         raise ValueError(f"hessians must have shape (n, d, d) with n, d >= 1, got shape {H.shape}")
     if not np.all(np.isfinite(H)):
@@ -229,10 +230,14 @@ def sgd_second_moment_map(hessians: np.ndarray, step: float, batch: int) -> np.n
     n, d, _ = H.shape
     mean = H.mean(axis=0)
     eye = np.eye(d)
-    second = np.einsum("iab,icd->acbd", H, H).reshape(d * d, d * d) / n  # (1/n) Σ H_i ⊗ H_i
-    kron_mean = np.kron(mean, mean)
-    expected = second / B + (1.0 - 1.0 / B) * kron_mean
-    return np.kron(eye, eye) - d_step * (np.kron(mean, eye) + np.kron(eye, mean)) + d_step**2 * expected
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, not warned about
+        second = np.einsum("iab,icd->acbd", H, H).reshape(d * d, d * d) / n  # (1/n) Σ H_i ⊗ H_i
+        kron_mean = np.kron(mean, mean)
+        expected = second / B + (1.0 - 1.0 / B) * kron_mean
+        M = np.kron(eye, eye) - d_step * (np.kron(mean, eye) + np.kron(eye, mean)) + (d_step * d_step) * expected
+    if not np.all(np.isfinite(M)):
+        raise ValueError("step and hessians are too large together: step**2 * hessians**2 overflows float64")
+    return M
 
 
 def sgd_mean_square_radius(hessians: np.ndarray, step: float, batch: int) -> float:
@@ -264,7 +269,11 @@ def sgd_mean_square_radius(hessians: np.ndarray, step: float, batch: int) -> flo
         As :func:`sgd_second_moment_map`.
     """
     M = sgd_second_moment_map(hessians, step, batch)
-    return float(np.max(np.abs(np.linalg.eigvals(M))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        radius = float(np.max(np.abs(np.linalg.eigvals(M))))
+    if not math.isfinite(radius):
+        raise ValueError("step and hessians are too large together: the radius overflows float64")
+    return radius
 
 
 # -- optimizers --------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import lecturelib  # noqa: E402
 import lecturelib.linear_nets as ln  # noqa: E402
+import lecturelib.optimizers as opt  # noqa: E402
 import lecturelib.relu_nets as rn  # noqa: E402
 from lecturelib.curvature import ConvergenceWarning  # noqa: E402
 
@@ -53,6 +54,20 @@ def _small_problem(seed):
 
 # name -> (function, valid keyword arguments); every argument is passed by keyword so that it can be replaced
 CALLS = {
+    "optimizers.heavy_ball_max_step": (opt.heavy_ball_max_step, dict(curvature=2.0, beta=0.5)),
+    "optimizers.nesterov_max_step": (opt.nesterov_max_step, dict(curvature=2.0, beta=0.5)),
+    "optimizers.adam_edge": (opt.adam_edge, dict(step=0.01, beta1=0.9)),
+    "optimizers.sgd_mean_square_radius": (opt.sgd_mean_square_radius,
+                                          dict(hessians=np.array([[[1.0, 0.0], [0.0, 2.0]], [[3.0, 1.0], [1.0, 1.0]]]),
+                                               step=0.1, batch=1)),
+    "optimizers.sgd_second_moment_map": (opt.sgd_second_moment_map,
+                                         dict(hessians=np.array([[[1.0]], [[3.0]]]), step=0.1, batch=2)),
+    "optimizers.GD": (opt.GD, dict(warmup=0)),
+    "optimizers.HeavyBall": (opt.HeavyBall, dict(beta=0.5, warmup=3)),
+    "optimizers.Nesterov": (opt.Nesterov, dict(beta=0.5, warmup=3)),
+    "optimizers.Adam": (opt.Adam, dict(beta1=0.9, beta2=0.999, eps=1e-8, warmup=3)),
+    "optimizers.MiniBatchSGD": (opt.MiniBatchSGD, dict(batch_grad=lambda t, idx: t, n_examples=4, batch=2, seed=0,
+                                                       warmup=0)),
     "run": (lecturelib.run, dict(grad=lambda t: t, x0=np.array([0.5, -0.2]), step=np.array([0.1, 0.3]),
                                  n_steps=3, escape=1e6)),
     "orbit_period": (lecturelib.orbit_period, dict(trajectory=np.ones((6, 2)), tol=1e-9, max_period=3)),
@@ -257,11 +272,13 @@ def _call(name, arg, bad):
 
 
 def test_every_public_function_has_a_call():
-    public = {n for n in lecturelib.__all__ if n not in ("ConvergenceWarning", "SharpnessRun", "StepExplorer")}
+    # use_course_style takes no argument: there is nothing bad to feed it.
+    public = {n for n in lecturelib.__all__
+              if n not in ("ConvergenceWarning", "SharpnessRun", "StepExplorer", "use_course_style")}
     covered = {n.split(".")[0] for n in CALLS}
     assert public <= covered, public - covered
-    for module, prefix in ((ln, "linear_nets"), (rn, "relu_nets")):
-        functions = {n for n in module.__all__ if inspect.isfunction(getattr(module, n))}
+    for module, prefix in ((ln, "linear_nets"), (rn, "relu_nets"), (opt, "optimizers")):
+        functions = {n for n in module.__all__ if inspect.isfunction(getattr(module, n)) or prefix == "optimizers"}
         missing = {n for n in functions if f"{prefix}.{n}" not in CALLS and n not in lecturelib.__all__}
         assert not missing, missing
 
