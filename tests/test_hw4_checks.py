@@ -1,4 +1,4 @@
-"""Tests of lecturelib.hw4_checks: right answers are accepted, typical wrong ones rejected with a message that names
+"""Tests of the homework-4 checks (lecturelib.homework.checks.optimizers): right answers are accepted, typical wrong ones rejected with a message that names
 the mistake and never contains the expected answer, placeholders are "unanswered"."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from lecturelib import hw4_checks as h4
+import lecturelib.homework as h4
 from lecturelib.curvature import SharpnessRun
 
 lam, beta = sp.symbols("lambda beta", positive=True)

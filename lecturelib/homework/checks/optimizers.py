@@ -1,6 +1,6 @@
 """Checks for homework set 4 (optimizers beyond gradient descent): thresholds, edge levels, mean-square radii, warmup.
 
-Introduced in homework set 4. Each check tests a property of the answer (a simulated linear map, an independently
+Introduced in homework set 4 (``book/homework/hw4_optimizers.md``). Each check tests a property of the answer (a simulated linear map, an independently
 computed radius, a training run it repeats itself) and never shows the expected answer. Results are
 :class:`lecturelib.homework.CheckResult` objects.
 """
@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from lecturelib.homework import CheckResult, is_unanswered
+from lecturelib.homework.result import CheckResult, is_unanswered
+from lecturelib.homework.result import correct as _correct
+from lecturelib.homework.result import incorrect as _incorrect
+from lecturelib.homework.result import unanswered as _unanswered
 
 __all__ = [
     "check_edge_level",
@@ -25,18 +28,6 @@ __all__ = [
 ]
 
 METHODS = ("heavy ball", "nesterov", "ema momentum")
-
-
-def _correct(check: str, message: str = "correct.") -> CheckResult:
-    return CheckResult("correct", message, check)
-
-
-def _incorrect(check: str, message: str) -> CheckResult:
-    return CheckResult("incorrect", message, check)
-
-
-def _unanswered(check: str) -> CheckResult:
-    return CheckResult("unanswered", "replace the `...` placeholder with your answer and run the cell again.", check)
 
 
 def _linear_map(method: str, c: float, b: float) -> np.ndarray:
@@ -75,7 +66,7 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
     method's linearized map (built from its update rule) has spectral radius below 1, found by bisection. Typical
     slips are named: gradient descent's :math:`2/\\lambda`, another method's threshold, a missing factor.
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     name = "check_momentum_threshold"
     if is_unanswered(answer):
@@ -129,7 +120,7 @@ def check_edge_level(answer: Any, method: str, step: float, beta: float) -> Chec
     step of ``method`` (``"gd"``, ``"heavy ball"``, ``"nesterov"``) with momentum ``beta``, found by bisection on the
     linearized map.
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     name = "check_edge_level"
     if is_unanswered(answer):
@@ -157,7 +148,7 @@ def check_edge_run(run: Any, level: float, *, band: tuple[float, float] = (0.8, 
     """Check that a :class:`lecturelib.curvature.SharpnessRun` reached ``level`` and then hovered at it: the median of
     sharpness/level over the measurements after the first one at or above ``level`` lies in ``band``.
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     name = "check_edge_run"
     if is_unanswered(run):
@@ -188,7 +179,7 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
     mini-batch SGD (batches drawn with replacement) against :func:`lecturelib.optimizers.sgd_mean_square_radius` on
     random cases, naming the usual slips (no batch factor, the sample variance, the full-batch radius only).
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     from lecturelib.optimizers import sgd_mean_square_radius
 
@@ -238,7 +229,7 @@ def check_stable_batch(answer: Any, curvatures: Any, step: float) -> CheckResult
     """Check the smallest batch size at which mini-batch SGD with ``step`` is stable in mean square for the given
     one-dimensional ``curvatures``: its radius must be at most 1 and the radius one batch size smaller above 1.
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     from lecturelib.optimizers import sgd_mean_square_radius
 
@@ -275,7 +266,7 @@ def check_warmup_diagnosis(answer: Any, step: float, seed: int, lengths: tuple[i
     and 9 (initialization ``seed``), with peak ``step`` and a linear warmup of ``W`` steps, for each ``W`` in
     ``lengths``: the check runs the training itself (``n_steps`` steps each).
 
-    Introduced in homework set 4.
+    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
     """
     name = "check_warmup_diagnosis"
     if is_unanswered(answer):
