@@ -180,13 +180,9 @@ def site_tools():
 
 
 @pytest.fixture(scope="module")
-def figure_browser(site_tools):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium, args, _, _ = site_tools
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
-        yield browser
-        browser.close()
+def figure_browser(browser):
+    """The session's one Chromium (``tests/conftest.py``): two Playwright sync sessions cannot run at once."""
+    return browser
 
 
 def _png_bytes(src: str, html: Path, page: Path) -> bytes:

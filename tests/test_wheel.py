@@ -52,7 +52,8 @@ def test_wheel_holds_only_the_library(wheel: Path):
     names = zipfile.ZipFile(wheel).namelist()
     modules = sorted(n for n in names if not n.startswith("lecturelib-"))
     metadata = [n for n in names if n.startswith("lecturelib-")]
-    assert modules == sorted(f"lecturelib/{p.name}" for p in (ROOT / "lecturelib").glob("*.py")), modules
+    source = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lecturelib").rglob("*.py"))
+    assert modules == source, modules
     assert all(n.split("/", 1)[0].endswith(".dist-info") for n in metadata), metadata
     # no chapter, homework source, test or solution travels with the library
     assert not any(n.endswith((".md", ".ipynb", ".bib")) or n.startswith(("book/", "tests/")) for n in names)

@@ -7,7 +7,12 @@ A local Sphinx extension (registered in ``_config.yml`` under ``sphinx.local_ext
   The folder is not a root ``_static`` (Jupyter Book 1 injects every css/js under a root ``_static`` into every
   page, a second time). The step-size sliders carry their own markup and styles (``lecturelib/explorable.py``);
 - rewrites the bibliography's markup: docutils gives each entry ``role="doc-biblioentry"``, a role that ARIA 1.3
-  deprecates and that is not a ``listitem`` of the ``role="list"`` around it. Each entry becomes a list item.
+  deprecates and that is not a ``listitem`` of the ``role="list"`` around it. Each entry becomes a list item;
+- makes code blocks that scroll sideways focusable, so that a keyboard user can reach and scroll them (axe's
+  scrollable-region-focusable): ``tabindex="0"`` in the markup (for readers without scripts), and
+  ``accessibility_static/course-a11y.js``, which judges each block again when its size changes. The theme's own
+  script judges blocks only when the page loads, when a block inside a collapsed solution has no size, and marks
+  it unfocusable for good.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sphinx.application import Sphinx
 
 STATIC = Path(__file__).parent / "accessibility_static"
 STYLESHEET = "course-a11y.css"
+SCRIPT = "course-a11y.js"
 
 # docutils' HTML writer (visit_citation) opens every bibliography entry with exactly this attribute.
 _BIBLIOENTRY = re.compile(r'(<div class="citation" id="[^"]*") role="doc-biblioentry"')
@@ -34,8 +40,20 @@ def _fix_bibliography(app: Sphinx, pagename: str, templatename: str, context: di
         context["body"] = _BIBLIOENTRY.sub(r'\1 role="listitem"', body)
 
 
+# Sphinx's highlighter opens every code block with exactly this markup.
+_CODE_BLOCK = '<div class="highlight"><pre>'
+
+
+def _focusable_code(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    body = context.get("body")
+    if body and _CODE_BLOCK in body:
+        context["body"] = body.replace(_CODE_BLOCK, '<div class="highlight"><pre tabindex="0">')
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _add_static_path)
     app.add_css_file(STYLESHEET)
+    app.add_js_file(SCRIPT)
     app.connect("html-page-context", _fix_bibliography)
+    app.connect("html-page-context", _focusable_code)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -87,6 +87,8 @@ def _plain_roles(text: str, titles: dict[str, str]) -> str:
             markup = f"{{{role}}}`{target}`"
             if target.endswith(">") and "<" in target:
                 plain = target[:target.rindex("<")].strip()
+            elif role == "numref" and target not in titles:
+                plain = "the figure"  # a figure's number exists only on the site; in Jupyter it sits beside the text
             elif role in ("ref", "prf:ref", "numref", "doc", "eq"):
                 plain = titles.get(target, target)
             elif role == "cite":
