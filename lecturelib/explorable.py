@@ -105,13 +105,15 @@ class _FrameFigure(Figure):
         super().savefig(buffer, **kwargs)
         # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
         # levels, white stays white) at about a third of the bytes. Transparent frames keep their alpha channel.
+        # The frame keeps the resolution it was drawn at in its pHYs chunk, as matplotlib's own PNGs do.
         with Image.open(buffer) as image:
+            dpi = image.info.get("dpi")
             image = image.convert("RGBA")
             if image.getextrema()[3][0] == 255:
                 frame = image.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE)
             else:
                 frame = image.quantize(256, method=Image.Quantize.FASTOCTREE)
-            frame.save(fname, format="png", optimize=True)
+            frame.save(fname, format="png", optimize=True, **({"dpi": dpi} if dpi else {}))
         return None
 
 
