@@ -83,13 +83,17 @@ def main() -> None:
     agree_python = np.allclose(slow, full[::400], equal_nan=True, rtol=1e-9, atol=1e-12)
     agree_numpy = np.allclose(vectorized, full[::20], equal_nan=True, rtol=1e-9, atol=1e-12)
 
-    print(f"problem: {len(STEPS)} steps x {len(STARTS)} starts x {N_ITER} iterations = "
-          f"{len(STEPS) * len(STARTS) * N_ITER:.1e} updates")
+    print(
+        f"problem: {len(STEPS)} steps x {len(STARTS)} starts x {N_ITER} iterations = "
+        f"{len(STEPS) * len(STARTS) * N_ITER:.1e} updates"
+    )
     print(f"numba compile (first call, once per process): {compile_seconds:.2f} s")
     print(f"plain Python     : {ns_python:8.1f} ns/update  (slice of {len(python_slice)} steps, median of 3)")
     print(f"vectorized NumPy : {ns_numpy:8.2f} ns/update  (slice of {len(numpy_slice)} steps, median of 3)")
-    print(f"compiled (numba) : {ns_compiled:8.3f} ns/update  (full problem, median of 5: "
-          f"{ns_compiled * len(STEPS) * len(STARTS) * N_ITER * 1e-9:.2f} s)")
+    print(
+        f"compiled (numba) : {ns_compiled:8.3f} ns/update  (full problem, median of 5: "
+        f"{ns_compiled * len(STEPS) * len(STARTS) * N_ITER * 1e-9:.2f} s)"
+    )
     print(f"speed-up over plain Python: {ns_python / ns_compiled:7.0f}x   over NumPy: {ns_numpy / ns_compiled:5.1f}x")
     print(f"results agree: python={agree_python} numpy={agree_numpy}")
 

@@ -29,8 +29,13 @@ def plain_execution(path: Path) -> float:
 
     notebook = nbformat.read(path, as_version=4)
     started = time.monotonic()
-    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     return time.monotonic() - started
 
 
@@ -47,11 +52,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         (tmp / "export").mkdir()
-        subprocess.run([sys.executable, "-m", "lecturelib.homework", "export", str(tmp / "export"), args.set],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "lecturelib.homework", "export", str(tmp / "export"), args.set],
+            check=True,
+            capture_output=True,
+        )
         stem = find_set(args.set, None).stem
-        kinds = {"right": tmp / "export" / "instructor" / f"{stem}.ipynb",
-                 "blank": tmp / "export" / "student" / f"{stem}.ipynb"}
+        kinds = {
+            "right": tmp / "export" / "instructor" / f"{stem}.ipynb",
+            "blank": tmp / "export" / "student" / f"{stem}.ipynb",
+        }
         submissions = tmp / "class"
         submissions.mkdir()
         for number in range(args.students):
@@ -71,14 +81,18 @@ def main() -> None:
         records = grade_class(args.set, submissions, tmp / "out", jobs=args.jobs)
         wall = time.monotonic() - started
 
-    print(f"set {stem}: {len(records)} submissions graded with --jobs {args.jobs} in {wall:.1f} s: "
-          f"{wall / len(records):.2f} s per submission (wall)")
+    print(
+        f"set {stem}: {len(records)} submissions graded with --jobs {args.jobs} in {wall:.1f} s: "
+        f"{wall / len(records):.2f} s per submission (wall)"
+    )
     statuses = {status: sum(r["status"] == status for r in records) for status in {r["status"] for r in records}}
     print(f"statuses: {statuses}")
     for kind in kinds:
         graded, executed = statistics.median(alone[kind]), statistics.median(plain[kind])
-        print(f"{kind:5s} notebooks, median of {args.sample}: graded alone {graded:.1f} s, executed once with "
-              f"nbclient {executed:.1f} s, ratio {graded / executed:.2f}, overhead {graded - executed:+.1f} s")
+        print(
+            f"{kind:5s} notebooks, median of {args.sample}: graded alone {graded:.1f} s, executed once with "
+            f"nbclient {executed:.1f} s, ratio {graded / executed:.2f}, overhead {graded - executed:+.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -129,8 +129,10 @@ def measure(blocks: dict) -> dict:
 
 def main() -> None:
     net, X, Y, theta0 = problem()
-    print(f"One training step of TanhMLP{WIDTHS} ({net.n_params} parameters), N = {X.shape[0]}, float64, full batch; "
-          f"median of {REPEATS} repeats of {STEPS_PER_BLOCK} steps")
+    print(
+        f"One training step of TanhMLP{WIDTHS} ({net.n_params} parameters), N = {X.shape[0]}, float64, full batch; "
+        f"median of {REPEATS} repeats of {STEPS_PER_BLOCK} steps"
+    )
     try:
         import torch
     except ImportError:
@@ -154,8 +156,10 @@ def main() -> None:
             # the target is checked against the faster of the two, the conservative choice.
             name = "SGD(momentum)" if kind == "momentum" else "Adam"
             fast = min(us[f"torch {kind}"], us[f"torch1 {kind}"])
-            print(f"  torch {torch.__version__} autograd + optim.{name}, default threads ({torch.get_num_threads()}): "
-                  f"{us[f'torch {kind}']:8.1f} us/step")
+            print(
+                f"  torch {torch.__version__} autograd + optim.{name}, default threads ({torch.get_num_threads()}): "
+                f"{us[f'torch {kind}']:8.1f} us/step"
+            )
             print(f"  torch {torch.__version__} autograd + optim.{name}, 1 thread: {us[f'torch1 {kind}']:8.1f} us/step")
             ratio = ours / fast
             verdict = "met" if ratio <= 0.3 else "NOT met"

@@ -36,8 +36,7 @@ def draw_f2(fig, step):
     right.plot(trajectory, ".-", ms=3, lw=0.8, color="C3")
     right.axhline(1, color="C0", ls=":", lw=1)
     right.axhline(2, color="C2", ls=":", lw=1)
-    right.set(xlabel="step k", ylabel="x_k", ylim=(0.4, 2.6), title="trajectory", xticks=[0, 20, 40, 60],
-              yticks=TICKS)
+    right.set(xlabel="step k", ylabel="x_k", ylim=(0.4, 2.6), title="trajectory", xticks=[0, 20, 40, 60], yticks=TICKS)
 
 
 def main(repeats: int = 5) -> None:
@@ -53,7 +52,9 @@ def main(repeats: int = 5) -> None:
     print(f"chapter 4 explorer, {len(cpu)} redraws")
     print(f"  CPU time per redraw:  median {statistics.median(cpu) * 1e3:6.1f} ms, best {min(cpu) * 1e3:6.1f} ms")
     print(f"  wall time per redraw: median {statistics.median(wall) * 1e3:6.1f} ms, best {min(wall) * 1e3:6.1f} ms")
-    print(f"  target: well under 100 ms ({'met' if statistics.median(cpu) < 0.1 else 'NOT met'} by the median CPU time)")
+    print(
+        f"  target: well under 100 ms ({'met' if statistics.median(cpu) < 0.1 else 'NOT met'} by the median CPU time)"
+    )
 
 
 if __name__ == "__main__":

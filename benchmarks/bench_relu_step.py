@@ -123,7 +123,9 @@ def main() -> None:
         # On a loaded machine torch's default thread pool can be many times slower than one thread on this tiny
         # problem; the target is checked against the faster of the two, the conservative choice.
         torch_us = min(us["torch"], us["torch1"])
-        print(f"torch {torch.__version__} autograd + SGD, default threads ({torch.get_num_threads()}): {us['torch']:8.1f} us/step")
+        print(
+            f"torch {torch.__version__} autograd + SGD, default threads ({torch.get_num_threads()}): {us['torch']:8.1f} us/step"
+        )
         print(f"torch {torch.__version__} autograd + SGD, 1 thread: {us['torch1']:8.1f} us/step")
     print(f"numpy (vectorized)           : {numpy_us:8.1f} us/step")
     print(f"lecturelib.relu_nets.train   : {ours:8.1f} us/step")
@@ -131,7 +133,9 @@ def main() -> None:
     if torch is not None:
         diff = check_same_step(net, X, Y)
         ratio = ours / torch_us
-        print(f"ratio lecturelib / faster torch: {ratio:6.3f}  (target <= 0.200: {'met' if ratio <= 0.2 else 'NOT met'})")
+        print(
+            f"ratio lecturelib / faster torch: {ratio:6.3f}  (target <= 0.200: {'met' if ratio <= 0.2 else 'NOT met'})"
+        )
         print(f"max |lecturelib - torch| after 50 steps: {diff:.1e}")
 
 

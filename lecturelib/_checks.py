@@ -112,8 +112,9 @@ def within_budget(elements: int, name: str, limit: int = MAX_ELEMENTS) -> None:
         )
 
 
-def real_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = True,
-               allow_empty: bool = True) -> np.ndarray:
+def real_array(
+    value: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = True, allow_empty: bool = True
+) -> np.ndarray:
     """``value`` as a float64 array, or TypeError/ValueError naming ``name``.
 
     Refused with TypeError: strings, bools and bool arrays, complex numbers and arrays (their imaginary part would be

@@ -127,8 +127,10 @@ def _difference(plus: np.ndarray, minus: np.ndarray, h: float) -> np.ndarray:
         if not np.all(np.isfinite(result)):  # the difference overflowed: divide first
             result = plus / (2.0 * h) - minus / (2.0 * h)
     if not np.all(np.isfinite(result)):
-        raise ValueError("grad changes by more than the float64 range over the difference step h: the Hessian-vector "
-                         "product overflows")
+        raise ValueError(
+            "grad changes by more than the float64 range over the difference step h: the Hessian-vector "
+            "product overflows"
+        )
     return result
 
 
@@ -294,8 +296,10 @@ def top_hessian_eigenvalue(
         if hvp is not None:
             value = np.asarray(hvp(u.copy()))
             if value.dtype.kind not in "iuf" or value.shape != theta.shape:
-                raise ValueError(f"hvp must return a real array of the shape of theta {theta.shape}, got "
-                                 f"{value.dtype} of shape {value.shape}")
+                raise ValueError(
+                    f"hvp must return a real array of the shape of theta {theta.shape}, got "
+                    f"{value.dtype} of shape {value.shape}"
+                )
             value = value.astype(np.float64, copy=False)
             if not np.all(np.isfinite(value)):
                 raise ValueError("hvp returned NaN or infinite values")

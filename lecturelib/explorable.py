@@ -157,8 +157,9 @@ class StepExplorer:
         picture of the same size.
         """
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=self.dpi, bbox_inches=self.crop_box(),
-                            pil_kwargs={"compress_level": 1})
+        self.figure.savefig(
+            buffer, format="png", dpi=self.dpi, bbox_inches=self.crop_box(), pil_kwargs={"compress_level": 1}
+        )
         return buffer.getvalue()
 
     def _print_png(self) -> bytes:
@@ -290,15 +291,21 @@ class StepExplorer:
                     f'aria-live="polite">{html.escape(values[start])}</output></div>'
                 ),
             ),
-            ('name="points" min="0" max="1" step="1" value="0"',
-             f'name="points" min="0" max="{len(self.steps) - 1}" step="1" value="{start}"'),
+            (
+                'name="points" min="0" max="1" step="1" value="0"',
+                f'name="points" min="0" max="{len(self.steps) - 1}" step="1" value="{start}"',
+            ),
         ]
         for old, new in replacements:
             if page.count(old) != 1:
                 raise RuntimeError(f"matplotlib's animation HTML has changed: expected {old!r} once")
             page = page.replace(old, new)
-        data = {"id": json.dumps(anim), "values": json.dumps(values, ensure_ascii=False),
-                "alts": json.dumps(alts, ensure_ascii=False), "initial": start}
+        data = {
+            "id": json.dumps(anim),
+            "values": json.dumps(values, ensure_ascii=False),
+            "alts": json.dumps(alts, ensure_ascii=False),
+            "initial": start,
+        }
         script = _SCRIPT % {k: v.replace("</", "<\\/") if isinstance(v, str) else v for k, v in data.items()}
         return _STYLE + page + script
 
@@ -360,9 +367,7 @@ def step_explorer(
         raise TypeError(f"draw must be a callable draw(fig, step), got {type(draw).__name__}")
     grid = real_array(steps, "steps", finite=False)
     if grid.ndim != 1 or grid.size < 2 or grid.size > MAX_POSITIONS:
-        raise ValueError(
-            f"steps must be a 1-D sequence of 2 to {MAX_POSITIONS} step sizes, got shape {grid.shape}"
-        )
+        raise ValueError(f"steps must be a 1-D sequence of 2 to {MAX_POSITIONS} step sizes, got shape {grid.shape}")
     with np.errstate(all="ignore"):
         increasing = np.all(np.isfinite(grid)) and np.all(np.diff(grid) > 0)
     if not increasing:
@@ -372,8 +377,10 @@ def step_explorer(
         raise TypeError(f"label must be a str, got {type(label).__name__}")
     if isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
         raise TypeError(f"figsize must be a pair (width, height) of positive numbers in inches, got {figsize!r}")
-    size = (real_number(figsize[0], "figsize[0]", above=0.0, at_most=100.0),
-            real_number(figsize[1], "figsize[1]", above=0.0, at_most=100.0))
+    size = (
+        real_number(figsize[0], "figsize[0]", above=0.0, at_most=100.0),
+        real_number(figsize[1], "figsize[1]", above=0.0, at_most=100.0),
+    )
     if alt is not None and not (callable(alt) or isinstance(alt, str)):
         raise TypeError(f"alt must be a string or a callable alt(step) -> str, got {type(alt).__name__}")
     if initial is None:

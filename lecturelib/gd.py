@@ -184,9 +184,7 @@ _KERNEL: Callable | None = None
 def _derivative_of(expr: sp.Expr) -> tuple[sp.Symbol, sp.Expr]:
     symbols = sorted(expr.free_symbols, key=str)
     if len(symbols) != 1:
-        raise ValueError(
-            f"grad as a sympy expression must have exactly one free symbol (the variable), got {symbols}"
-        )
+        raise ValueError(f"grad as a sympy expression must have exactly one free symbol (the variable), got {symbols}")
     (x,) = symbols
     real = sp.Symbol(x.name, real=True)  # |x| differentiates to sign(x) only for a real variable
     return real, sp.diff(expr.subs(x, real), real)
@@ -330,8 +328,11 @@ def bifurcation(
     n_k = integer_at_least(n_keep, "n_keep", 1, MAX_ELEMENTS)
     escape = positive_number(escape, "escape")
     within_budget(step_array.size * starts.size * n_k, "steps, x0s and n_keep together")
-    within_budget(step_array.size * starts.size * (n_t + n_k), "steps, x0s, n_transient and n_keep together",
-                  MAX_COMPILED_ITERATIONS)
+    within_budget(
+        step_array.size * starts.size * (n_t + n_k),
+        "steps, x0s, n_transient and n_keep together",
+        MAX_COMPILED_ITERATIONS,
+    )
     out = np.empty((step_array.size, starts.size, n_k))
     if isinstance(grad, sp.Basic):
         if not isinstance(grad, sp.Expr):

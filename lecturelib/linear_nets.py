@@ -304,8 +304,9 @@ def theorem1_bound(weights: Sequence[Any]) -> float:
             u, v = U[:, 0], Vt[0]
             terms = [float(np.sum((pre[j] @ v) ** 2) * np.sum((u @ suf[j + 1]) ** 2)) for j in range(len(layers))]
             total = sum(terms)
-            if math.isfinite(total) and all(t > 0 or not np.any(pre[j]) or not np.any(suf[j + 1])
-                                            for j, t in enumerate(terms)):
+            if math.isfinite(total) and all(
+                t > 0 or not np.any(pre[j]) or not np.any(suf[j + 1]) for j, t in enumerate(terms)
+            ):
                 return float("inf") if total == 0 else 2.0 / total
     return _theorem1_bound_scaled(layers)
 
@@ -625,9 +626,7 @@ def train(
     return TrainResult(weights=weights, losses=np.asarray(losses, dtype=float).copy(), diverged=bool(diverged))
 
 
-def train_scalar(
-    target: float, starts: Any, step: float, n_steps: int
-) -> tuple[np.ndarray, np.ndarray]:
+def train_scalar(target: float, starts: Any, step: float, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Gradient descent on many scalar networks at once, one per row of ``starts``.
 
     The loss of a row :math:`(w_1, \\dots, w_L)` is :math:`\\tfrac12 (w_L\\cdots w_1 - \\lambda)^2`.

@@ -7,7 +7,6 @@ diagram is introduced in chapter 3 and used again in chapter 4's explorables.
 
 from __future__ import annotations
 
-import math
 from binascii import b2a_base64
 from collections.abc import Callable
 

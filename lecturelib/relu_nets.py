@@ -19,8 +19,8 @@ is emitted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numba
 import numpy as np
@@ -523,7 +523,9 @@ def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, moves, divergence_los
 
 
 @numba.njit(cache=False, fastmath=False)
-def _gd_kernel_scalar(w, v, b, x, y, step, n_steps, tail, losses, moves, divergence_loss):  # pragma: no cover - compiled
+def _gd_kernel_scalar(
+    w, v, b, x, y, step, n_steps, tail, losses, moves, divergence_loss
+):  # pragma: no cover - compiled
     """The same loop as :func:`_gd_kernel` specialised to m = n = 1 (w, v, b of length r; x, y of length N)."""
     N = x.shape[0]
     r = w.shape[0]
@@ -577,8 +579,9 @@ def _run(net, X, Y, step, n_steps, record_last, record_losses):
     if net.m == 1 and net.n == 1:
         # the paper's setting: a loop without the inner loops of length one is about twice as fast
         w, v = W.reshape(-1), V.reshape(-1)  # views: the kernel updates W and V in place
-        taken = _gd_kernel_scalar(w, v, net.b, X[:, 0].copy(), Y[:, 0].copy(), step, n_steps, tail, losses,
-                                  moves, DIVERGENCE_LOSS)
+        taken = _gd_kernel_scalar(
+            w, v, net.b, X[:, 0].copy(), Y[:, 0].copy(), step, n_steps, tail, losses, moves, DIVERGENCE_LOSS
+        )
     else:
         taken = _gd_kernel(W, V, net.b, X, Y, step, n_steps, tail, losses, moves, DIVERGENCE_LOSS)
     return W, V, tail, losses, moves, int(taken)
@@ -687,8 +690,10 @@ def train_trajectory(
     record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
     n_steps = integer_at_least(n_steps, "n_steps", record_last, MAX_ITERATIONS)
     if record_last * (net.W.size + net.V.size) > MAX_ELEMENTS:
-        raise ValueError(f"record_last = {record_last} iterates of {net.W.size + net.V.size} parameters exceed "
-                         f"{MAX_ELEMENTS} entries")
+        raise ValueError(
+            f"record_last = {record_last} iterates of {net.W.size + net.V.size} parameters exceed "
+            f"{MAX_ELEMENTS} entries"
+        )
     W, V, tail, losses, moves, taken = _run(net, X, Y, step, n_steps, record_last, True)
     diverged = taken < n_steps
     final_loss = np.nan

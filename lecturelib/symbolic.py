@@ -19,11 +19,11 @@ import sympy as sp
 from lecturelib._checks import integer_at_least
 
 __all__ = [
+    "descent_step_bound",
     "gradient",
     "hessian",
-    "taylor_polynomial",
-    "descent_step_bound",
     "max_stable_step",
+    "taylor_polynomial",
 ]
 
 #: The largest order :func:`taylor_polynomial` computes: each order differentiates the whole expression once more,
@@ -54,9 +54,7 @@ def _as_variables(variables: Any) -> tuple[sp.Symbol, ...]:
     if isinstance(variables, sp.Symbol):
         return (variables,)
     if isinstance(variables, (str, bytes)) or not isinstance(variables, (Sequence, sp.MatrixBase)):
-        raise TypeError(
-            f"variables must be a sympy Symbol or a sequence of Symbols, got {type(variables).__name__}"
-        )
+        raise TypeError(f"variables must be a sympy Symbol or a sequence of Symbols, got {type(variables).__name__}")
     result = tuple(variables)
     if not result:
         raise ValueError("variables must name at least one Symbol, got an empty sequence")

@@ -32,7 +32,16 @@ def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
         assert cache.is_dir(), f"no execution cache to reuse in {reuse}"
         shutil.copytree(cache, out / "_build" / ".jupyter_cache")
     result = subprocess.run(
-        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        [
+            shutil.which("jupyter-book") or "jupyter-book",
+            "build",
+            str(ROOT),
+            "-W",
+            "-n",
+            "--keep-going",
+            "--path-output",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -72,8 +81,6 @@ def instructor_site(tmp_path_factory, request) -> Path:
         student_html = request.getfixturevalue("built_site")
         reuse = student_html.parents[1]  # <out>/_build/html -> <out>
     return build_site(tmp_path_factory.mktemp("instructor"), "instructor", reuse=reuse)
-
-
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,7 @@ import nbclient
 import nbformat
 
 MARKER = "THREADPOOL_INFO="
-PROBE = (
-    "import json as _json, threadpoolctl as _tpc\n"
-    f"print({MARKER!r} + _json.dumps(_tpc.threadpool_info()))"
-)
+PROBE = f"import json as _json, threadpoolctl as _tpc\nprint({MARKER!r} + _json.dumps(_tpc.threadpool_info()))"
 
 
 def execute(path: Path, timeout: int = 900, save: Path | None = None) -> dict:
@@ -44,7 +41,7 @@ def execute(path: Path, timeout: int = 900, save: Path | None = None) -> dict:
         nbformat.write(notebook, save)
     text = "".join(out.get("text", "") for out in notebook.cells[-1].outputs if out.get("output_type") == "stream")
     line = next(line for line in text.splitlines() if line.startswith(MARKER))
-    return {"threadpools": json.loads(line[len(MARKER):]), "seconds": round(seconds, 1)}
+    return {"threadpools": json.loads(line[len(MARKER) :]), "seconds": round(seconds, 1)}
 
 
 def main(argv: list[str]) -> int:

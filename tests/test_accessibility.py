@@ -78,8 +78,7 @@ def _axe_violations(tab, page_name: str, mode: str) -> list[str]:
         for node in rule["nodes"]:
             why = next((c["message"] for c in node.get("any", []) + node.get("all", []) + node.get("none", [])), "")
             lines.append(
-                f"{page_name} [{mode}] {rule['id']} ({rule['impact']}): {' '.join(map(str, node['target']))}"
-                f"\n    {why}"
+                f"{page_name} [{mode}] {rule['id']} ({rule['impact']}): {' '.join(map(str, node['target']))}\n    {why}"
             )
     return lines
 
@@ -142,7 +141,9 @@ def test_sliders_are_labelled_keyboard_operable_and_announce_the_step(browser, b
                     assert start["announced"] == start["valuetext"], f"{where}: {start}"
                     assert start["alt"] and symbol in start["alt"], f"{where}: frame alt text {start['alt']!r}"
                     # sharp on a screen with 2 device pixels per CSS pixel
-                    assert start["natural"] >= 2 * start["shown"] - 1, f"{where}: {start['natural']} px shown at {start['shown']}"
+                    assert start["natural"] >= 2 * start["shown"] - 1, (
+                        f"{where}: {start['natural']} px shown at {start['shown']}"
+                    )
                     slider.focus()
                     tab.keyboard.press("ArrowRight")
                     moved = slider.evaluate(SLIDER_STATE)
@@ -182,10 +183,12 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, built_site: Path):
                 width = tab.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
                 if width[0] > width[1]:
                     problems.append(f"{page.name}: {width[0]} px wide in a {width[1]} px window")
-                for i, box in enumerate(tab.evaluate("""() => [...document.querySelectorAll('.animation')].map(e => {
+                for i, box in enumerate(
+                    tab.evaluate("""() => [...document.querySelectorAll('.animation')].map(e => {
                         const column = e.closest('.cell_output') || e.parentElement;
                         return [e.getBoundingClientRect().right, column.getBoundingClientRect().right,
-                                column.scrollWidth, column.clientWidth]; })""")):
+                                column.scrollWidth, column.clientWidth]; })""")
+                ):
                     if box[0] > box[1] + 0.5 or box[2] > box[3]:
                         problems.append(f"{page.name}: slider {i} overflows its column on a phone: {box}")
             finally:
@@ -208,7 +211,9 @@ def test_every_formula_has_assistive_mathml(browser, built_site: Path):
                 context.close()
             formulas += counts[0]
             if counts[1]:
-                problems.append(f"{page.name}: {counts[1]} of {counts[0]} formulas have neither assistive MathML nor a label")
+                problems.append(
+                    f"{page.name}: {counts[1]} of {counts[0]} formulas have neither assistive MathML nor a label"
+                )
             problems += [f"{page.name}: request left the site: {u}" for u in outside]
     assert formulas > 100, f"only {formulas} formulas were typeset"
     assert not problems, "\n".join(problems)
@@ -222,7 +227,10 @@ def test_mathjax_explorer_speaks_offline(browser, built_site: Path):
         context.add_init_script("localStorage.setItem('MathJax-Menu-Settings', JSON.stringify({explorer: true}));")
         outside: list[str] = []
         tab = context.new_page()
-        tab.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else (outside.append(r.request.url), r.abort()))
+        tab.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith(url) else (outside.append(r.request.url), r.abort()),
+        )
         try:
             tab.goto(f"{url}/{page.relative_to(built_site).as_posix()}", wait_until="networkidle", timeout=120_000)
             tab.evaluate("() => MathJax.startup.promise")
@@ -231,7 +239,9 @@ def test_mathjax_explorer_speaks_offline(browser, built_site: Path):
                 " === document.querySelectorAll('mjx-container').length",
                 timeout=60_000,
             )
-            labels = tab.evaluate("() => [...document.querySelectorAll('mjx-container')].map(c => c.getAttribute('aria-label'))")
+            labels = tab.evaluate(
+                "() => [...document.querySelectorAll('mjx-container')].map(c => c.getAttribute('aria-label'))"
+            )
         finally:
             context.close()
     assert len(labels) > 50 and all(label.strip() for label in labels)

@@ -76,8 +76,12 @@ def test_theorem1_bound_of_huge_layers():
 def test_relu_functions_refuse_huge_inputs_that_overflow():
     net = rn.TwoLayerReLU(np.array([[1e200]]), np.array([[1e200]]), np.array([0.0]))
     X, Y = np.array([[1.0]]), np.array([[0.0]])
-    for call in (lambda: rn.predict(net, X), lambda: rn.loss(net, X, Y), lambda: rn.hessian(net, X, Y),
-                 lambda: theorem4_lhs(net, X)):
+    for call in (
+        lambda: rn.predict(net, X),
+        lambda: rn.loss(net, X, Y),
+        lambda: rn.hessian(net, X, Y),
+        lambda: theorem4_lhs(net, X),
+    ):
         with pytest.raises(ValueError, match="overflow"):
             call()
 
@@ -229,8 +233,11 @@ def test_tanh_mlp_refuses_nan_weights():
     net = TanhMLP((1, 2, 1))
     theta = net.init(0)
     theta[0] = np.nan
-    for call in (lambda: net.predict(theta, np.ones((1, 1))), lambda: net.loss(theta, np.ones((1, 1)), np.ones((1, 1))),
-                 lambda: net.grad(theta, np.ones((1, 1)), np.ones((1, 1)))):
+    for call in (
+        lambda: net.predict(theta, np.ones((1, 1))),
+        lambda: net.loss(theta, np.ones((1, 1)), np.ones((1, 1))),
+        lambda: net.grad(theta, np.ones((1, 1)), np.ones((1, 1))),
+    ):
         with pytest.raises(ValueError, match="theta"):
             call()
 

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lecturelib import linear_nets
 from lecturelib.curvature import (
     ConvergenceWarning,
     hessian_vector_product,
     top_hessian_eigenvalue,
     track_sharpness,
 )
-from lecturelib import linear_nets
 from lecturelib.mlp import TanhMLP
 
 TOL = 1e-6

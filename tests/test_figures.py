@@ -150,8 +150,15 @@ def test_no_figure_sets_a_font_smaller_than_the_style():
 # The built site, in Chromium
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -280,8 +287,11 @@ def _ink_contrast(shot: np.ndarray, background: tuple) -> tuple[float, tuple]:
     rgb = shot[..., :3].reshape(-1, 3).astype(int)
     neutral = rgb[(rgb.max(axis=1) - rgb.min(axis=1)) < 24]
     levels, counts = np.unique(neutral // 8, axis=0, return_counts=True)
-    candidates = [tuple(np.median(neutral[np.all(neutral // 8 == level, axis=1)], axis=0) / 255)
-                  for level, count in zip(levels, counts) if count >= 100]
+    candidates = [
+        tuple(np.median(neutral[np.all(neutral // 8 == level, axis=1)], axis=0) / 255)
+        for level, count in zip(levels, counts)
+        if count >= 100
+    ]
     assert candidates, "no text or axes found in the figure"
     ink = max(candidates, key=lambda colour: contrast(colour, background))
     return contrast(ink, background), ink

@@ -27,17 +27,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import sympy as sp  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-import lecturelib  # noqa: E402
-import lecturelib.linear_nets as ln  # noqa: E402
-import lecturelib.optimizers as opt  # noqa: E402
-import lecturelib.relu_nets as rn  # noqa: E402
-from lecturelib.curvature import ConvergenceWarning  # noqa: E402
+import lecturelib
+import lecturelib.linear_nets as ln
+import lecturelib.optimizers as opt
+import lecturelib.relu_nets as rn
+from lecturelib.curvature import ConvergenceWarning
 
 x, y = sp.symbols("x y")
 NET = rn.TwoLayerReLU(np.array([[1.0, -0.5]]), np.array([[1.0], [0.5]]), np.array([0.1, -0.2]))
@@ -57,24 +57,35 @@ CALLS = {
     "optimizers.heavy_ball_max_step": (opt.heavy_ball_max_step, dict(curvature=2.0, beta=0.5)),
     "optimizers.nesterov_max_step": (opt.nesterov_max_step, dict(curvature=2.0, beta=0.5)),
     "optimizers.adam_edge": (opt.adam_edge, dict(step=0.01, beta1=0.9)),
-    "optimizers.sgd_mean_square_radius": (opt.sgd_mean_square_radius,
-                                          dict(hessians=np.array([[[1.0, 0.0], [0.0, 2.0]], [[3.0, 1.0], [1.0, 1.0]]]),
-                                               step=0.1, batch=1)),
-    "optimizers.sgd_second_moment_map": (opt.sgd_second_moment_map,
-                                         dict(hessians=np.array([[[1.0]], [[3.0]]]), step=0.1, batch=2)),
+    "optimizers.sgd_mean_square_radius": (
+        opt.sgd_mean_square_radius,
+        dict(hessians=np.array([[[1.0, 0.0], [0.0, 2.0]], [[3.0, 1.0], [1.0, 1.0]]]), step=0.1, batch=1),
+    ),
+    "optimizers.sgd_second_moment_map": (
+        opt.sgd_second_moment_map,
+        dict(hessians=np.array([[[1.0]], [[3.0]]]), step=0.1, batch=2),
+    ),
     "optimizers.GD": (opt.GD, dict(warmup=0)),
     "optimizers.HeavyBall": (opt.HeavyBall, dict(beta=0.5, warmup=3)),
     "optimizers.Nesterov": (opt.Nesterov, dict(beta=0.5, warmup=3)),
     "optimizers.Adam": (opt.Adam, dict(beta1=0.9, beta2=0.999, eps=1e-8, warmup=3)),
-    "optimizers.MiniBatchSGD": (opt.MiniBatchSGD, dict(batch_grad=lambda t, idx: t, n_examples=4, batch=2, seed=0,
-                                                       warmup=0)),
-    "run": (lecturelib.run, dict(grad=lambda t: t, x0=np.array([0.5, -0.2]), step=np.array([0.1, 0.3]),
-                                 n_steps=3, escape=1e6)),
+    "optimizers.MiniBatchSGD": (
+        opt.MiniBatchSGD,
+        dict(batch_grad=lambda t, idx: t, n_examples=4, batch=2, seed=0, warmup=0),
+    ),
+    "run": (
+        lecturelib.run,
+        dict(grad=lambda t: t, x0=np.array([0.5, -0.2]), step=np.array([0.1, 0.3]), n_steps=3, escape=1e6),
+    ),
     "orbit_period": (lecturelib.orbit_period, dict(trajectory=np.ones((6, 2)), tol=1e-9, max_period=3)),
-    "bifurcation": (lecturelib.bifurcation, dict(grad=lambda t: t, steps=np.array([0.1, 0.5]), x0s=np.array([0.3]),
-                                                 n_transient=2, n_keep=3, escape=1e6)),
-    "bifurcation_sympy": (lecturelib.bifurcation, dict(grad=x**2, steps=np.array([0.1, 1.5]),
-                                                       x0s=np.array([0.3, -2.0]), n_transient=2, n_keep=3)),
+    "bifurcation": (
+        lecturelib.bifurcation,
+        dict(grad=lambda t: t, steps=np.array([0.1, 0.5]), x0s=np.array([0.3]), n_transient=2, n_keep=3, escape=1e6),
+    ),
+    "bifurcation_sympy": (
+        lecturelib.bifurcation,
+        dict(grad=x**2, steps=np.array([0.1, 1.5]), x0s=np.array([0.3, -2.0]), n_transient=2, n_keep=3),
+    ),
     "compile_update": (lecturelib.compile_update, dict(expr=x**3)),
     "theorem1_bound": (lecturelib.theorem1_bound, dict(weights=[np.eye(2), 2.0 * np.eye(2)])),
     "corollary1_bound": (lecturelib.corollary1_bound, dict(R=np.diag([2.0, 1.0]), depth=2)),
@@ -83,31 +94,52 @@ CALLS = {
     "theorem3_step": (lecturelib.theorem3_step, dict(R=np.diag([2.0, -1.0]), depth=2)),
     "closest_psd": (lecturelib.closest_psd, dict(R=np.diag([2.0, -1.0]))),
     "TwoLayerReLU": (lecturelib.TwoLayerReLU, dict(W=np.ones((1, 2)), V=np.ones((2, 1)), b=np.zeros(2))),
-    "classify_tail": (lecturelib.classify_tail, dict(tail=np.arange(20.0).reshape(10, 2) % 3, fixed_tol=1e-8,
-                                                     period_tol=1e-3, straightness=0.9)),
+    "classify_tail": (
+        lecturelib.classify_tail,
+        dict(tail=np.arange(20.0).reshape(10, 2) % 3, fixed_tol=1e-8, period_tol=1e-3, straightness=0.9),
+    ),
     "theorem4_bound": (lecturelib.theorem4_bound, dict(step=0.1)),
     "theorem4_lhs": (lecturelib.theorem4_lhs, dict(net=NET, X=np.array([[0.5], [2.0]]))),
     "gradient": (lecturelib.gradient, dict(expr=x**2 * y, variables=(x, y))),
     "hessian": (lecturelib.hessian, dict(expr=x**2 * y, variables=(x, y))),
-    "taylor_polynomial": (lecturelib.taylor_polynomial, dict(expr=sp.exp(x) * y, variables=(x, y), point=(0, 1),
-                                                             order=2)),
+    "taylor_polynomial": (
+        lecturelib.taylor_polynomial,
+        dict(expr=sp.exp(x) * y, variables=(x, y), point=(0, 1), order=2),
+    ),
     "descent_step_bound": (lecturelib.descent_step_bound, dict(expr=x**2 + x * y, variables=(x, y), point=(1, 1))),
     "max_stable_step": (lecturelib.max_stable_step, dict(expr=x**2 + x * y + y**2, variables=(x, y), point=(0, 0))),
-    "hessian_vector_product": (lecturelib.hessian_vector_product, dict(grad=lambda t: 2.0 * t, theta=np.ones(3),
-                                                                       v=np.array([1.0, 0.0, -1.0]), h=None)),
-    "top_hessian_eigenvalue": (lecturelib.top_hessian_eigenvalue, dict(grad=lambda t: 2.0 * t, theta=np.ones(3),
-                                                                       n_iter=10, tol=1e-6, seed=0, hvp=None)),
-    "track_sharpness": (lecturelib.track_sharpness, dict(loss=lambda t: float(t @ t), grad=lambda t: 2.0 * t,
-                                                         theta0=np.ones(2), step=0.1, n_steps=4, every=2, n_iter=5,
-                                                         tol=1e-4, blowup=1e12)),
+    "hessian_vector_product": (
+        lecturelib.hessian_vector_product,
+        dict(grad=lambda t: 2.0 * t, theta=np.ones(3), v=np.array([1.0, 0.0, -1.0]), h=None),
+    ),
+    "top_hessian_eigenvalue": (
+        lecturelib.top_hessian_eigenvalue,
+        dict(grad=lambda t: 2.0 * t, theta=np.ones(3), n_iter=10, tol=1e-6, seed=0, hvp=None),
+    ),
+    "track_sharpness": (
+        lecturelib.track_sharpness,
+        dict(
+            loss=lambda t: float(t @ t),
+            grad=lambda t: 2.0 * t,
+            theta0=np.ones(2),
+            step=0.1,
+            n_steps=4,
+            every=2,
+            n_iter=5,
+            tol=1e-4,
+            blowup=1e12,
+        ),
+    ),
     "TanhMLP": (lecturelib.TanhMLP, dict(widths=(1, 2, 1))),
     "TanhMLP.init": (MLP.init, dict(seed=0, gain=1.0)),
     "TanhMLP.unflatten": (MLP.unflatten, dict(theta=THETA_MLP)),
     "TanhMLP.predict": (MLP.predict, dict(theta=THETA_MLP, X=np.ones((2, 1)))),
     "TanhMLP.loss": (MLP.loss, dict(theta=THETA_MLP, X=np.ones((2, 1)), Y=np.zeros((2, 1)))),
     "TanhMLP.grad": (MLP.grad, dict(theta=THETA_MLP, X=np.ones((2, 1)), Y=np.zeros((2, 1)))),
-    "step_explorer": (lecturelib.step_explorer, dict(draw=lambda fig, s: None, steps=[0.1, 0.2], initial=None,
-                                                     label="d", figsize=(1.0, 1.0), dpi=20)),
+    "step_explorer": (
+        lecturelib.step_explorer,
+        dict(draw=lambda fig, s: None, steps=[0.1, 0.2], initial=None, label="d", figsize=(1.0, 1.0), dpi=20),
+    ),
     "StepExplorer.set_step": (EXPLORER.set_step, dict(step=0.15)),
     "cobweb_path": (lecturelib.cobweb_path, dict(update=lambda t: 0.5 * t, x0=0.3, n=3, escape=1e6)),
     "cobweb": (lecturelib.cobweb, dict(ax=AX, update=lambda t: 0.5 * t, x0=0.3, n=3, xlim=None)),
@@ -116,12 +148,16 @@ CALLS = {
     "linear_nets.loss": (ln.loss, dict(R=np.eye(2), weights=[np.eye(2), 2.0 * np.eye(2)])),
     "linear_nets.gradient": (ln.gradient, dict(R=np.eye(2), weights=[np.eye(2), 2.0 * np.eye(2)])),
     "linear_nets.hessian": (ln.hessian, dict(R=np.eye(2), weights=[np.eye(2), 2.0 * np.eye(2)])),
-    "linear_nets.invariant_set_distance": (ln.invariant_set_distance, dict(R=np.eye(2),
-                                                                           weights=[np.eye(2), np.eye(2)])),
+    "linear_nets.invariant_set_distance": (
+        ln.invariant_set_distance,
+        dict(R=np.eye(2), weights=[np.eye(2), np.eye(2)]),
+    ),
     "linear_nets.train": (ln.train, dict(R=np.diag([2.0, 1.0]), depth=2, step=0.1, n_steps=3, init="identity")),
     "linear_nets.train_scalar": (ln.train_scalar, dict(target=2.0, starts=np.ones((2, 2)), step=0.1, n_steps=3)),
-    "linear_nets.max_convergent_step": (ln.max_convergent_step, dict(R=np.array([[2.0]]), depth=2, n_steps=20,
-                                                                     tol=1e-3, iterations=3)),
+    "linear_nets.max_convergent_step": (
+        ln.max_convergent_step,
+        dict(R=np.array([[2.0]]), depth=2, n_steps=20, tol=1e-3, iterations=3),
+    ),
     "relu_nets.random_net": (rn.random_net, dict(m=1, n=1, r=2, seed=0)),
     "relu_nets.figure2_problem": (rn.figure2_problem, dict(seed=0, n_points=5, hidden=2)),
     "relu_nets.predict": (rn.predict, dict(net=NET, X=np.array([[0.5], [2.0]]))),
@@ -129,22 +165,47 @@ CALLS = {
     "relu_nets.gradients": (rn.gradients, dict(net=NET, X=np.array([[0.5], [2.0]]), Y=np.array([[1.0], [0.0]]))),
     "relu_nets.jacobian": (rn.jacobian, dict(net=NET, X=np.array([[0.5], [2.0]]))),
     "relu_nets.hessian": (rn.hessian, dict(net=NET, X=np.array([[0.5], [2.0]]), Y=np.array([[1.0], [0.0]]))),
-    "relu_nets.train": (rn.train, dict(net=NET, X=np.array([[0.5], [2.0]]), Y=np.array([[1.0], [0.0]]), step=0.01,
-                                       n_steps=3)),
-    "relu_nets.train_trajectory": (rn.train_trajectory, dict(net=NET, X=np.array([[0.5], [2.0]]),
-                                                             Y=np.array([[1.0], [0.0]]), step=0.01, n_steps=12,
-                                                             record_last=9)),
+    "relu_nets.train": (
+        rn.train,
+        dict(net=NET, X=np.array([[0.5], [2.0]]), Y=np.array([[1.0], [0.0]]), step=0.01, n_steps=3),
+    ),
+    "relu_nets.train_trajectory": (
+        rn.train_trajectory,
+        dict(net=NET, X=np.array([[0.5], [2.0]]), Y=np.array([[1.0], [0.0]]), step=0.01, n_steps=12, record_last=9),
+    ),
     "relu_nets.move_cosine": (rn.move_cosine, dict(tail=np.arange(8.0).reshape(4, 2) ** 2)),
-    "relu_nets.sweep": (rn.sweep, dict(steps=np.array([0.01]), seeds=np.array([0]), n_steps=10,
-                                       problem=_small_problem, record_last=9)),
+    "relu_nets.sweep": (
+        rn.sweep,
+        dict(steps=np.array([0.01]), seeds=np.array([0]), n_steps=10, problem=_small_problem, record_last=9),
+    ),
 }
 
 # Results that may hold inf (a bound beyond the float range, or "no bound") or NaN (divergence), as documented.
-ALLOW_INF = {"linear_nets.train", "linear_nets.train_scalar", "relu_nets.train_trajectory", "relu_nets.sweep",
-             "theorem1_bound", "corollary1_bound", "corollary2_radius", "TanhMLP.loss", "descent_step_bound",
-             "max_stable_step", "theorem4_bound", "relu_nets.move_cosine"}
-ALLOW_NAN = {"run", "bifurcation", "bifurcation_sympy", "track_sharpness", "relu_nets.move_cosine",
-             "relu_nets.train_trajectory", "relu_nets.sweep", "linear_nets.train", "linear_nets.train_scalar"}
+ALLOW_INF = {
+    "linear_nets.train",
+    "linear_nets.train_scalar",
+    "relu_nets.train_trajectory",
+    "relu_nets.sweep",
+    "theorem1_bound",
+    "corollary1_bound",
+    "corollary2_radius",
+    "TanhMLP.loss",
+    "descent_step_bound",
+    "max_stable_step",
+    "theorem4_bound",
+    "relu_nets.move_cosine",
+}
+ALLOW_NAN = {
+    "run",
+    "bifurcation",
+    "bifurcation_sympy",
+    "track_sharpness",
+    "relu_nets.move_cosine",
+    "relu_nets.train_trajectory",
+    "relu_nets.sweep",
+    "linear_nets.train",
+    "linear_nets.train_scalar",
+}
 
 # Errors a function documents besides ValueError/TypeError: relu_nets.train raises on divergence by design (and
 # points to train_trajectory, which reports it as a result).
@@ -273,8 +334,11 @@ def _call(name, arg, bad):
 
 def test_every_public_function_has_a_call():
     # use_course_style takes no argument: there is nothing bad to feed it.
-    public = {n for n in lecturelib.__all__
-              if n not in ("ConvergenceWarning", "SharpnessRun", "StepExplorer", "use_course_style")}
+    public = {
+        n
+        for n in lecturelib.__all__
+        if n not in ("ConvergenceWarning", "SharpnessRun", "StepExplorer", "use_course_style")
+    }
     covered = {n.split(".")[0] for n in CALLS}
     assert public <= covered, public - covered
     for module, prefix in ((ln, "linear_nets"), (rn, "relu_nets"), (opt, "optimizers")):
@@ -297,16 +361,36 @@ def test_every_argument_with_every_bad_value():
     for name, arg, label, bad in GRID:
         try:
             outcomes[_call(name, arg, bad)] += 1
-        except Exception as err:  # noqa: BLE001 - collect every failure, then report them together
+        except Exception as err:
             failures.append(f"{name}({arg}={label}): {type(err).__name__}: {str(err)[:200]}")
     print(f"\n{len(GRID)} bad-input cases over {len(CALLS)} calls: {outcomes}")
     assert not failures, f"{len(failures)} of {len(GRID)} cases failed:\n" + "\n".join(failures)
 
 
-EXTREME = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 2.2e-308, 1e-200, 1.0, -1.0, 2.0, 1e154, -1e154, 1e200,
-                           1e308, -1e308, math.inf, -math.inf, math.nan])
-ARRAY_ARGS = [(name, arg) for name, (_, kwargs) in CALLS.items() for arg, value in kwargs.items()
-              if isinstance(value, np.ndarray)]
+EXTREME = st.sampled_from(
+    [
+        0.0,
+        -0.0,
+        5e-324,
+        -5e-324,
+        2.2e-308,
+        1e-200,
+        1.0,
+        -1.0,
+        2.0,
+        1e154,
+        -1e154,
+        1e200,
+        1e308,
+        -1e308,
+        math.inf,
+        -math.inf,
+        math.nan,
+    ]
+)
+ARRAY_ARGS = [
+    (name, arg) for name, (_, kwargs) in CALLS.items() for arg, value in kwargs.items() if isinstance(value, np.ndarray)
+]
 
 
 # FUZZ_EXAMPLES=4000 explores ten times as far (about a minute each); the default keeps the suite fast.
@@ -325,8 +409,17 @@ def test_extreme_arrays(case, data):
 
 
 @settings(max_examples=EXAMPLES // 2, deadline=None)
-@given(st.sampled_from([(n, a) for n, (_, kw) in CALLS.items() for a, v in kw.items()
-                        if isinstance(v, (float, int)) and not isinstance(v, bool)]), EXTREME)
+@given(
+    st.sampled_from(
+        [
+            (n, a)
+            for n, (_, kw) in CALLS.items()
+            for a, v in kw.items()
+            if isinstance(v, (float, int)) and not isinstance(v, bool)
+        ]
+    ),
+    EXTREME,
+)
 def test_extreme_scalars(case, value):
     name, arg = case
     _call(name, arg, value)

@@ -26,22 +26,25 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "book" / "homework"
 LIMITS = ["--cell-timeout", "20", "--notebook-timeout", "150", "--memory", "1536", "--call-timeout", "10"]
 
-IMPORTS = "import matplotlib.pyplot as plt\nimport numpy as np\nimport sympy as sp\n\nimport lecturelib\n" \
-          "import lecturelib.homework as hw\n\nx, y = sp.symbols(\"x y\", real=True)\n"
+IMPORTS = (
+    "import matplotlib.pyplot as plt\nimport numpy as np\nimport sympy as sp\n\nimport lecturelib\n"
+    'import lecturelib.homework as hw\n\nx, y = sp.symbols("x y", real=True)\n'
+)
 
 # Right answers, each written differently from the instructor's solution.
 RIGHT = {
     "H_h = ...": "h = x**3 * y - 2 * x * y**2 + sp.exp(x) * y\n"
-                 "H_h = sp.Matrix(2, 2, lambda i, j: sp.diff(h, (x, y)[i], (x, y)[j]))\n",
+    "H_h = sp.Matrix(2, 2, lambda i, j: sp.diff(h, (x, y)[i], (x, y)[j]))\n",
     "def grad_ls": "def loss_ls(Phi, y, w):\n    return 0.5 * np.sum((Phi.T @ w - y) ** 2)\n\n\n"
-                   "def grad_ls(Phi, y, w):\n    return Phi @ Phi.T @ w - Phi @ y\n",
+    "def grad_ls(Phi, y, w):\n    return Phi @ Phi.T @ w - Phi @ y\n",
     "eps_max_1 = ...": "eps_max_1 = sp.Integer(2) * 2\neps_max_2 = sp.oo\n",
     "T3 = ...": "T3 = sp.Rational(1, 6) * x**3 + x**2 * y - sp.Rational(1, 2) * x * y**2\n",
     "def third_order_term": (
         "def third_order_term(expr, variables, point):\n"
         "    t = sp.Symbol('t')\n"
         "    moved = expr.subs({v: p + t * (v - p) for v, p in zip(variables, point)}, simultaneous=True)\n"
-        "    return sp.expand(sp.diff(moved, t, 3).subs(t, 0) / 6)\n"),
+        "    return sp.expand(sp.diff(moved, t, 3).subs(t, 0) / 6)\n"
+    ),
     "experiment = ...": (
         "centre = np.array([1.0, -2.0])\n\n\n"
         "def loss_lc(w):\n    return np.sum(np.logaddexp(w - centre, centre - w)) + 0.05 * w @ w\n\n\n"
@@ -49,10 +52,17 @@ RIGHT = {
         "w = np.array([4.0, 3.0])\nsquares = []\n"
         "for _ in range(200):\n    g = grad_lc(w)\n    squares.append(g @ g)\n    w = w - g / 1.1\n"
         "experiment = dict(loss=loss_lc, grad=grad_lc, L=1.1, w0=np.array([4.0, 3.0]), loss_min=0.0,\n"
-        "                  min_sq_grad=np.minimum.accumulate(squares))\n"),
+        "                  min_sq_grad=np.minimum.accumulate(squares))\n"
+    ),
 }
-POINTS = {"H_h = ...": 2, "def grad_ls": 2, "eps_max_1 = ...": 2, "T3 = ...": 2, "def third_order_term": 3,
-          "experiment = ...": 3}
+POINTS = {
+    "H_h = ...": 2,
+    "def grad_ls": 2,
+    "eps_max_1 = ...": 2,
+    "T3 = ...": 2,
+    "def third_order_term": 3,
+    "experiment = ...": 3,
+}
 
 WRONG = {
     "H_h = ...": "h = x**3 * y - 2 * x * y**2 + sp.exp(x) * y\nH_h = sp.hessian(h, (x, y))\nH_h[0, 0] = H_h[0, 0] / 2\n",
@@ -108,7 +118,7 @@ STACK = {
     "def third_order_term": "def third_order_term(expr, variables, point):\n    return Spy()\n",
 }
 
-REPLACE_CHECKS = '''
+REPLACE_CHECKS = """
 class _Yes:
     def __call__(self, *args, **kwargs):
         return hw.CheckResult("correct", "")
@@ -118,7 +128,7 @@ for _name in dir(hw):
     if _name.startswith("check_"):
         setattr(hw, _name, _Yes())
 sp.simplify = lambda *args, **kwargs: 0
-'''
+"""
 
 
 def student_notebook(tmp: Path) -> nbformat.NotebookNode:
@@ -126,8 +136,13 @@ def student_notebook(tmp: Path) -> nbformat.NotebookNode:
     out.mkdir(exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if not (out / "student" / "hw1_taylor_descent.ipynb").is_file():
-        subprocess.run([sys.executable, "-m", "lecturelib.homework", "export", str(out), "hw1", "--edition",
-                        "student"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "lecturelib.homework", "export", str(out), "hw1", "--edition", "student"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     return nbformat.read(out / "student" / "hw1_taylor_descent.ipynb", as_version=4)
 
 
@@ -151,10 +166,16 @@ def forge_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     for cell in notebook.cells:
         if cell.cell_type == "code" and "hw.check_" in cell.source:
-            cell.outputs = [nbformat.v4.new_output(
-                "execute_result", data={"text/plain": "CheckResult(status='correct', message='')",
-                                        "text/html": '<div data-status="correct">✔ Correct</div>'},
-                execution_count=1)]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "execute_result",
+                    data={
+                        "text/plain": "CheckResult(status='correct', message='')",
+                        "text/html": '<div data-status="correct">✔ Correct</div>',
+                    },
+                    execution_count=1,
+                )
+            ]
     return notebook
 
 
@@ -189,9 +210,27 @@ class Listener:
 
 def grade(submissions: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lecturelib.homework", "grade", "hw1", str(submissions), "--out",
-                           str(out), "--jobs", "2", *LIMITS, *extra], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lecturelib.homework",
+            "grade",
+            "hw1",
+            str(submissions),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            *LIMITS,
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -199,8 +238,10 @@ def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("class")
     blank = student_notebook(tmp)
     listener = Listener()
-    socket_cell = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {listener.port}), timeout=3)"
-                   "\nexcept OSError as err:\n    print('no network:', err)\n")
+    socket_cell = (
+        f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {listener.port}), timeout=3)"
+        "\nexcept OSError as err:\n    print('no network:', err)\n"
+    )
     half = {k: v for k, v in RIGHT.items() if k in ("H_h = ...", "def grad_ls", "eps_max_1 = ...")}
     first = next(c for c in blank.cells if c.cell_type == "code")
     dying = replace(blank, {**RIGHT, first.source.splitlines()[0]: "import os\nos._exit(1)\n" + IMPORTS})
@@ -210,10 +251,19 @@ def graded(tmp_path_factory):
         "blank": blank,
         "crash_first": dying,
         "raises": replace(blank, {**RIGHT, "T3 = ...": "1 / 0\nT3 = x**3 / 6\n"}),
-        "loop": replace(blank, {**half, "T3 = ...": "while True:\n    pass\n", "def third_order_term":
-                                RIGHT["def third_order_term"], "experiment = ...": RIGHT["experiment = ..."]}),
-        "hog": insert_after_imports(replace(blank, RIGHT), "def hog():\n    blocks = []\n    while True:\n"
-                                    "        blocks.append(bytearray(10**8))\n\n\nhog()\n"),
+        "loop": replace(
+            blank,
+            {
+                **half,
+                "T3 = ...": "while True:\n    pass\n",
+                "def third_order_term": RIGHT["def third_order_term"],
+                "experiment = ...": RIGHT["experiment = ..."],
+            },
+        ),
+        "hog": insert_after_imports(
+            replace(blank, RIGHT),
+            "def hog():\n    blocks = []\n    while True:\n        blocks.append(bytearray(10**8))\n\n\nhog()\n",
+        ),
         "socket": insert_after_imports(replace(blank, RIGHT), socket_cell),
         "replace_checks": insert_after_imports(blank, REPLACE_CHECKS),
         "forged": forge_outputs(blank),
@@ -292,16 +342,24 @@ def test_a_regrade_is_byte_identical(graded, tmp_path):
     assert first.returncode == second.returncode == 0
     assert (tmp_path / "a" / "grades.csv").read_bytes() == (tmp_path / "b" / "grades.csv").read_bytes()
     assert (tmp_path / "a" / "grades.csv").read_text().splitlines()[1:] == [
-        line for line in (tmp / "out" / "grades.csv").read_text().splitlines()
-        if line.split(",")[0] in ("blank", "complete", "wrong")]
+        line
+        for line in (tmp / "out" / "grades.csv").read_text().splitlines()
+        if line.split(",")[0] in ("blank", "complete", "wrong")
+    ]
 
 
 def test_gradescope_bundle_runs_its_autograder(graded, tmp_path):
     tmp, _, _, _ = graded
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     bundle = tmp_path / "bundle"
-    made = subprocess.run([sys.executable, "-m", "lecturelib.homework", "gradescope", "hw1", str(bundle), *LIMITS],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [sys.executable, "-m", "lecturelib.homework", "gradescope", "hw1", str(bundle), *LIMITS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     root = tmp_path / "autograder"
     (root / "submission").mkdir(parents=True)
@@ -311,8 +369,14 @@ def test_gradescope_bundle_runs_its_autograder(graded, tmp_path):
         archive.extractall(root / "source")
     (root / "submission" / "my work.ipynb").write_bytes((tmp / "submissions" / "raises.ipynb").read_bytes())
     clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env={**clean, "AUTOGRADER_ROOT": str(root)},
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    run = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        env={**clean, "AUTOGRADER_ROOT": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["score"] == 12 and sum(t["max_score"] for t in results["tests"]) == 14
@@ -340,15 +404,38 @@ def test_grading_cells_are_nowhere_a_student_can_read(graded):
 def test_instructor_solutions_earn_full_marks(name, tmp_path):
     """The grading cells of the other sets hold for their own solutions (hidden cases included)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "lecturelib.homework", "export", str(tmp_path), name], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "lecturelib.homework", "export", str(tmp_path), name],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     folder = tmp_path / "submissions"
     folder.mkdir()
     for edition in ("instructor", "student"):
         (folder / f"{edition}.ipynb").write_bytes(next((tmp_path / edition).glob("*.ipynb")).read_bytes())
-    result = subprocess.run([sys.executable, "-m", "lecturelib.homework", "grade", name, str(folder), "--out",
-                             str(tmp_path / "out"), "--jobs", "2", "--cell-timeout", "120"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lecturelib.homework",
+            "grade",
+            name,
+            str(folder),
+            "--out",
+            str(tmp_path / "out"),
+            "--jobs",
+            "2",
+            "--cell-timeout",
+            "120",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}

@@ -133,7 +133,9 @@ def test_step_bound_and_taylor_checks():
     assert "1/2" not in miscounted.message and "x**2*y" not in miscounted.message
     # Around a point other than the origin the diagnosis works in the displacement h = (x - 1, y - 2).
     g = sp.exp(x) * y**2 + x**3 * y
-    true = sp.expand(lecturelib.taylor_polynomial(g, (x, y), (1, 2), 3) - lecturelib.taylor_polynomial(g, (x, y), (1, 2), 2))
+    true = sp.expand(
+        lecturelib.taylor_polynomial(g, (x, y), (1, 2), 3) - lecturelib.taylor_polynomial(g, (x, y), (1, 2), 2)
+    )
     h1, h2 = x - 1, y - 2
     wrong = true + sp.expand(h1**2 * h2)  # a mixed coefficient changed, the pure powers kept
     assert "mixed terms" in hw.check_taylor_term(wrong, g, (x, y), (1, 2), 3).message
@@ -191,8 +193,14 @@ def _quadratic_experiment(smoothness: float, n_steps: int = 50) -> dict:
         g = grad(w)
         squares.append(g @ g)
         w = w - g / smoothness
-    return dict(loss=loss, grad=grad, L=smoothness, w0=np.array([2.0, -1.0]),
-                loss_min=0.1 * 2 * np.log(2), min_sq_grad=np.minimum.accumulate(squares))
+    return dict(
+        loss=loss,
+        grad=grad,
+        L=smoothness,
+        w0=np.array([2.0, -1.0]),
+        loss_min=0.1 * 2 * np.log(2),
+        min_sq_grad=np.minimum.accumulate(squares),
+    )
 
 
 def test_rate_experiment_check_reruns_the_experiment():
@@ -220,8 +228,16 @@ def test_rate_experiment_check_reruns_the_experiment():
             g = grad(w)
             squares.append(g @ g)
             w = w - g / (factor * smooth)
-        result = hw.check_rate_experiment(dict(loss=loss, grad=grad, L=factor * smooth, w0=np.array([3.0, 3.0, -3.0]),
-                                               loss_min=0.0, min_sq_grad=np.minimum.accumulate(squares)))
+        result = hw.check_rate_experiment(
+            dict(
+                loss=loss,
+                grad=grad,
+                L=factor * smooth,
+                w0=np.array([3.0, 3.0, -3.0]),
+                loss_min=0.0,
+                min_sq_grad=np.minimum.accumulate(squares),
+            )
+        )
         assert result.status == verdict, result
         if verdict == "incorrect":
             assert "L is too small" in result.message and f"{smooth:.3}" not in result.message
@@ -316,8 +332,14 @@ def test_value_check():
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "lecturelib.homework", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lecturelib.homework", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -393,8 +415,9 @@ def test_student_notebook_runs_with_every_check_unanswered(exported, stem):
 
     path = exported / "student" / f"{stem}.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     statuses = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -430,11 +453,11 @@ def solution_blocks(text: str) -> tuple[list[str], str]:
         closing = re.compile(re.escape(fence[0]) + "{%d,}\\s*" % len(fence))
         close = next(i for i in range(index + 1, len(lines)) if closing.fullmatch(lines[i]))
         if opening[2] == "solution":
-            solutions.append("\n".join(lines[index + 1:close]))
+            solutions.append("\n".join(lines[index + 1 : close]))
             index = close + 1
             continue
         end = next(i for i in range(close, len(lines)) if re.match(r"^(`{3,}|:{3,})\{solution-end\}", lines[i]))
-        solutions.append("\n".join(lines[close + 1:end]))
+        solutions.append("\n".join(lines[close + 1 : end]))
         index = end + 2
     return solutions, "\n".join(rest)
 
@@ -464,7 +487,7 @@ def _cell_text_lines(block: str, *, rendered: bool) -> list[str]:
                 header_end = next((k for k in range(2, len(cell)) if cell[k].strip() == "---"), len(cell) - 1)
             tags = " ".join(line for line in cell[: header_end + 2] if "tags" in line)
             if not (rendered and "remove-cell" in tags):
-                kept.extend(cell[header_end + 1:] if header_end else cell[1:])
+                kept.extend(cell[header_end + 1 :] if header_end else cell[1:])
             i += 1
             continue
         kept.append(lines[i])
@@ -540,8 +563,10 @@ def site_text(html_dir: Path) -> str:
             parser.feed(raw)
             raw = " ".join(parser.parts)
         elif path.suffix == ".ipynb":
-            raw = "\n".join(cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-                            for cell in json.loads(raw)["cells"])
+            raw = "\n".join(
+                cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                for cell in json.loads(raw)["cells"]
+            )
         parts.append(raw)
     return tokens("\n".join(parts))
 
@@ -664,8 +689,12 @@ def _norms(net, X, pre, relu=True):
         (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b), axis=0).mean(), "averaged"),
         (lambda n, X: np.prod([v.max() for v in _norms(n, X, X @ n.V.T - n.b)]), "maxima are taken separately"),
         (lambda n, X: np.prod(_norms(n, X, X @ n.V.T - n.b), axis=0), "one number"),
-        (lambda n, X: float(np.max(np.linalg.norm(X, axis=1)
-                                   * np.abs((np.maximum(X @ n.V.T - n.b, 0) @ n.W.T)[:, 0]))), "one output"),
+        (
+            lambda n, X: float(
+                np.max(np.linalg.norm(X, axis=1) * np.abs((np.maximum(X @ n.V.T - n.b, 0) @ n.W.T)[:, 0]))
+            ),
+            "one output",
+        ),
     ],
 )
 def test_theorem4_check_names_each_mistake_without_the_answer(wrong, words):
@@ -769,8 +798,9 @@ def test_student_notebook_cells_install_name_and_separate_placeholders(exported)
         assert cells[1].source.lstrip().startswith("# ")
         assert "Student id" in cells[2].source
         placeholders = [c for c in cells if "**Your solution.**" in c.source]
-        assert placeholders and all(c.source.startswith("**Your solution.**") and "Exercise" not in c.source
-                                    for c in placeholders)
+        assert placeholders and all(
+            c.source.startswith("**Your solution.**") and "Exercise" not in c.source for c in placeholders
+        )
         instructor = nbformat.read(exported / "instructor" / f"{stem}.ipynb", as_version=4).cells
         assert not any("pip install" in c.source for c in instructor)
 
@@ -785,7 +815,8 @@ def test_reader_uses_the_myst_parser_for_fences(tmp_path):
     source.write_text(
         header + "# T\n\n:::{exercise} 9.1\n:label: e\n\nDo it.\n:::\n\n"
         "`````{solution-start} e\n:class: dropdown\n`````\n\nSecret ```{solution-end}``` words.\n\n"
-        "`````{solution-end}\n`````\n\nAfter.\n")
+        "`````{solution-end}\n`````\n\nAfter.\n"
+    )
     student, instructor, solutions = split_notebook(read_set(source))
     text = "\n".join(c.source for c in student)
     assert "Secret" not in text and "After." in text and "Do it." in text
@@ -856,11 +887,17 @@ def test_checks_answer_not_right_for_any_kind_of_answer():
     f = x**3 * y
     odd = [True, {"a": 1}, "x**2", 1 + 2j, object(), None, [1, "a"]]
     for answer in odd:
-        for result in (hw.check_value(answer, 1.0), hw.check_hessian(answer, f, (x, y)),
-                       hw.check_step_bound(answer, f, (x, y), (1, 1)), hw.check_threshold(answer, P2, x, 0),
-                       hw.check_period2_orbit(answer, P2, x, 0.14), hw.check_expression(answer, x),
-                       hw.check_rate_experiment(answer), hw.check_run_diagnosis(answer, np.ones((8, 2))),
-                       hw.check_bifurcation(answer, P2, x, np.ones(3), 2)):
+        for result in (
+            hw.check_value(answer, 1.0),
+            hw.check_hessian(answer, f, (x, y)),
+            hw.check_step_bound(answer, f, (x, y), (1, 1)),
+            hw.check_threshold(answer, P2, x, 0),
+            hw.check_period2_orbit(answer, P2, x, 0.14),
+            hw.check_expression(answer, x),
+            hw.check_rate_experiment(answer),
+            hw.check_run_diagnosis(answer, np.ones((8, 2))),
+            hw.check_bifurcation(answer, P2, x, np.ones(3), 2),
+        ):
             assert isinstance(result, hw.CheckResult) and result.status == "incorrect", (answer, result)
     assert "imaginary" in hw.check_value(1 + 2j, 1.0).message
 
@@ -895,8 +932,14 @@ def _rate(loss, grad, smoothness, w0, loss_min, n=60):
         g = np.atleast_1d(np.asarray(grad(w), dtype=float))
         squares.append(float(g @ g))
         w = w - g / smoothness
-    return dict(loss=loss, grad=grad, L=smoothness, w0=np.array(w0, dtype=float), loss_min=loss_min,
-                min_sq_grad=np.minimum.accumulate(squares))
+    return dict(
+        loss=loss,
+        grad=grad,
+        L=smoothness,
+        w0=np.array(w0, dtype=float),
+        loss_min=loss_min,
+        min_sq_grad=np.minimum.accumulate(squares),
+    )
 
 
 def test_rate_experiment_refuses_the_reviews_wrong_experiments():
@@ -947,7 +990,8 @@ def test_minima_and_threshold_function_checks():
     assert hw.check_threshold_function(right, cases=[(P2, 0), (P2, 5)]).status == "correct"
     assert hw.check_threshold_function(right, seed=12345).status == "correct"
     # A function that knows only p's two answers (what bracketing with check_threshold yields) fails other quartics.
-    known = hw.check_threshold_function(lambda f, x, m: sp.Rational(1, 5) if m == 0 else sp.Rational(2, 15),
-                                        cases=[(P2, 0), (P2, 5)])
+    known = hw.check_threshold_function(
+        lambda f, x, m: sp.Rational(1, 5) if m == 0 else sp.Rational(2, 15), cases=[(P2, 0), (P2, 5)]
+    )
     assert known.status == "incorrect" and "case 3" in known.message
     assert "not a critical point" in hw.check_threshold(sp.Rational(1, 5), P2, x, 1).message

@@ -20,7 +20,9 @@ def test_one_version_everywhere():
     version = project_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
     citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
-    assert re.search(rf"^version: {re.escape(version)}$", citation, re.M), "CITATION.cff's version differs from pyproject"
+    assert re.search(rf"^version: {re.escape(version)}$", citation, re.M), (
+        "CITATION.cff's version differs from pyproject"
+    )
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## [{version}]" in changelog, "CHANGELOG.md has no section for the current version"
 
@@ -36,11 +38,15 @@ def test_licences_are_stated():
 @pytest.mark.site
 def test_every_page_shows_licence_and_version(built_site):
     version = project_version()
-    pages = [p for p in built_site.rglob("*.html") if "_static" not in p.parts and p.name not in {"search.html", "genindex.html"}]
+    pages = [
+        p
+        for p in built_site.rglob("*.html")
+        if "_static" not in p.parts and p.name not in {"search.html", "genindex.html"}
+    ]
     assert len(pages) >= 10
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        if 'http-equiv="Refresh"' in text or "http-equiv=\"refresh\"" in text:
+        if 'http-equiv="Refresh"' in text or 'http-equiv="refresh"' in text:
             continue  # the root index.html only redirects
         assert f"version {version}" in text, f"{page.name}: no version in the footer"
         assert "creativecommons.org/licenses/by/4.0/" in text, f"{page.name}: no licence link in the footer"

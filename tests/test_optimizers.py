@@ -75,8 +75,10 @@ def test_threshold_is_the_jury_boundary(matrix, curv, threshold):
     assert sp.simplify(at_one - delta * curv * (1 if curv is lam else (1 - beta))) == 0  # δλ (δ(1−β)μ for Adam) > 0
     if curv is lam:
         (boundary,) = sp.solve(sp.Eq(at_minus_one, 0), delta)  # the largest stable step
-        expected = sp.Rational(2) * (1 + beta) / lam if matrix is heavy_ball_matrix else (2 + 2 * beta) / (
-            (1 + 2 * beta) * lam
+        expected = (
+            sp.Rational(2) * (1 + beta) / lam
+            if matrix is heavy_ball_matrix
+            else (2 + 2 * beta) / ((1 + 2 * beta) * lam)
         )
         assert sp.simplify(boundary - expected) == 0
         # p(−1) is decreasing in δ, so every step below the boundary satisfies it
@@ -154,8 +156,13 @@ def test_momentum_thresholds_numerically(kind, curvature, b, side):
 
 
 @settings(max_examples=60, deadline=None)
-@given(d=st.integers(1, 4), b1=st.floats(0.0, 0.95), step=st.floats(1e-3, 1.0), seed=st.integers(0, 2**20),
-       side=st.sampled_from([-1, 1]))
+@given(
+    d=st.integers(1, 4),
+    b1=st.floats(0.0, 0.95),
+    step=st.floats(1e-3, 1.0),
+    seed=st.integers(0, 2**20),
+    side=st.sampled_from([-1, 1]),
+)
 def test_adam_edge_frozen_preconditioner_numerically(d, b1, step, seed, side):
     """Adam's momentum with a frozen diagonal P on a quadratic ½ xᵀAx: stable iff λ_max(P⁻¹A) < adam_edge."""
     rng = np.random.default_rng(seed)
@@ -172,8 +179,9 @@ def test_adam_edge_frozen_preconditioner_numerically(d, b1, step, seed, side):
 
 
 @settings(max_examples=100, deadline=None)
-@given(curv=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=12), step=st.floats(1e-3, 1.0),
-       batch=st.integers(1, 20))
+@given(
+    curv=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=12), step=st.floats(1e-3, 1.0), batch=st.integers(1, 20)
+)
 def test_sgd_radius_one_dimensional_formula(curv, step, batch):
     h = np.array(curv)
     a, s2 = h.mean(), h.var()
@@ -187,8 +195,13 @@ def random_hessians(rng, n, d):
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 3), d=st.integers(1, 3), batch=st.integers(1, 3), step=st.floats(0.01, 1.0),
-       seed=st.integers(0, 2**20))
+@given(
+    n=st.integers(1, 3),
+    d=st.integers(1, 3),
+    batch=st.integers(1, 3),
+    step=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**20),
+)
 def test_sgd_map_equals_the_exact_average_over_all_batches(n, d, batch, step, seed):
     """Enumerate all n^B equally likely batches (with replacement): the closed form is the exact expectation."""
     rng = np.random.default_rng(seed)
@@ -354,8 +367,11 @@ def test_minibatch_sgd_uses_its_batches_and_warmup_scales_the_step():
         (lambda: GD(warmup=-1), ValueError, "warmup"),
         (lambda: MiniBatchSGD(None, 5, 1, 0), TypeError, "batch_grad"),
         (lambda: MiniBatchSGD(lambda t, i: t, 5, 0, 0), ValueError, "batch"),
-        (lambda: track_sharpness(lambda t: 0.0, lambda t: t, np.ones(2), 0.1, 2, optimizer="adam"), TypeError,
-         "optimizer"),
+        (
+            lambda: track_sharpness(lambda t: 0.0, lambda t: t, np.ones(2), 0.1, 2, optimizer="adam"),
+            TypeError,
+            "optimizer",
+        ),
     ],
 )
 def test_bad_input(call, error, name):

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import jupytext
 import pytest
-
 from test_homework import BOOK_SOURCES, solution_lines, tokens
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +56,15 @@ def build_pdf(html: Path, edition: str) -> tuple[Path, float]:
     out = html.parent.parent
     started = time.perf_counter()
     result = subprocess.run(
-        [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "--builder", "pdflatex",
-         "--path-output", str(out)],
+        [
+            shutil.which("jupyter-book") or "jupyter-book",
+            "build",
+            str(ROOT),
+            "--builder",
+            "pdflatex",
+            "--path-output",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -82,8 +88,9 @@ def _page_count(pdf: Path) -> int:
 def pages(pdf: Path) -> list[str]:
     """The text of each page, in the order it was typeset (``-raw``: a code comment set flush right stays on the
     line of its code); pdftotext separates pages by form feeds."""
-    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return text.split("\f")[:-1]
 
 
@@ -131,7 +138,7 @@ def chapter_pages(pdf: Path) -> dict[str, list[str]]:
     order = sorted(starts, key=starts.get)
     assert order == LECTURES + HOMEWORK, f"chapters out of order: {order}"
     bounds = [starts[name] for name in order] + [len(texts)]
-    return {name: texts[bounds[i]:bounds[i + 1]] for i, name in enumerate(order)}
+    return {name: texts[bounds[i] : bounds[i + 1]] for i, name in enumerate(order)}
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])
@@ -173,8 +180,10 @@ def site_numbers(html: Path, docname: str, kinds: str) -> list[str]:
 
 
 # sphinx-proof's kinds, sphinx-exercise's exercises and captioned figures ("Fig. 3.1").
-PROOF_KINDS = (r"Theorem|Lemma|Corollary|Proposition|Definition|Conjecture|Axiom|Criterion|Algorithm|Remark|Example"
-               r"|Exercise|Fig\.")
+PROOF_KINDS = (
+    r"Theorem|Lemma|Corollary|Proposition|Definition|Conjecture|Axiom|Criterion|Algorithm|Remark|Example"
+    r"|Exercise|Fig\."
+)
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])
@@ -194,8 +203,10 @@ def test_theorem_numbers_are_those_of_the_site(edition, request):
     assert total >= 20, f"only {total} numbered theorems, lemmas and definitions found on the site"
 
 
-RAW_TEX = re.compile(r"\$|\\(frac|begin|end|math\w*|varepsilon|delta|lambda|top|left|right|le|ge|sum|tfrac|"
-                     r"operatorname|text|nabla|lVert|rVert|bigl|bigr|cdot|quad)\b|[_^]\{")
+RAW_TEX = re.compile(
+    r"\$|\\(frac|begin|end|math\w*|varepsilon|delta|lambda|top|left|right|le|ge|sum|tfrac|"
+    r"operatorname|text|nabla|lVert|rVert|bigl|bigr|cdot|quad)\b|[_^]\{"
+)
 
 
 def _folded_code_lines() -> set[str]:
@@ -214,8 +225,12 @@ def _folded_code_lines() -> set[str]:
 def _visible_code() -> str:
     """The source of every code cell printed in the PDF (neither folded nor removed), as one text."""
     hidden = {"hide-input", "remove-input", "remove-cell"}
-    return "\n".join(cell.source for path in BOOK_SOURCES for cell in jupytext.read(path).cells
-                     if cell.cell_type == "code" and not hidden & set(cell.metadata.get("tags", [])))
+    return "\n".join(
+        cell.source
+        for path in BOOK_SOURCES
+        for cell in jupytext.read(path).cells
+        if cell.cell_type == "code" and not hidden & set(cell.metadata.get("tags", []))
+    )
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])
@@ -235,7 +250,7 @@ def test_math_is_typeset_and_folded_code_is_not_printed(edition, request):
 
 def _site_figures(html: Path, docname: str) -> int:
     page = (html / f"{docname}.html").read_text(encoding="utf-8")
-    article = page[page.index("<article"):page.index("</article>")]
+    article = page[page.index("<article") : page.index("</article>")]
     return len(re.findall(r"<img\b", article))
 
 
@@ -267,8 +282,9 @@ def _pdf_tokens(pdf: Path) -> str:
     texts = pages(pdf)
     head = Counter(page.split("\n")[0] for page in texts).most_common(1)[0][0]
     assert head.startswith("Step Size Matters"), f"unexpected running head {head!r}"
-    text = "\n".join(line for page in texts for line in page.split("\n")
-                     if line != head and not RUNNING_FOOT.fullmatch(line))
+    text = "\n".join(
+        line for page in texts for line in page.split("\n") if line != head and not RUNNING_FOOT.fullmatch(line)
+    )
     return tokens(re.sub(r"(\w)-\n(\w)", r"\1\2", text)) + tokens(text)
 
 
@@ -278,8 +294,11 @@ def _checkable_solution_lines() -> dict[str, list[str]]:
     sources = {path.stem: path.read_text(encoding="utf-8") for path in BOOK_SOURCES}
     result = {}
     for stem, lines in solution_lines(BOOK_SOURCES, rendered=True).items():
-        raw_lines = [line for line in sources[stem].splitlines()
-                     if "$" not in line and "\\" not in line and not re.search(r"\{[\w:-]+\}`", line)]
+        raw_lines = [
+            line
+            for line in sources[stem].splitlines()
+            if "$" not in line and "\\" not in line and not re.search(r"\{[\w:-]+\}`", line)
+        ]
         plain = {tokens(line) for line in raw_lines}
         folded = _folded_code_lines()  # folded code is left out of the PDF on purpose
         result[stem] = [line for line in lines if line in plain and line not in folded]

@@ -91,7 +91,9 @@ def test_course_style_fonts_column_width_and_sharp_png():
 
     with mpl.rc_context():
         use_course_style()
-        keys = [key for key in mpl.rcParams if key == "font.size" or key.endswith(("fontsize", "labelsize", "titlesize"))]
+        keys = [
+            key for key in mpl.rcParams if key == "font.size" or key.endswith(("fontsize", "labelsize", "titlesize"))
+        ]
         sizes = [mpl.rcParams[key] for key in keys]
         points = [mpl.font_manager.FontProperties(size=s).get_size_in_points() for s in sizes]
         assert min(points) >= MIN_FONT_SIZE  # no relative size ("small") below the stated smallest

@@ -59,8 +59,9 @@ def _environment(name: str) -> dict[str, str]:
 def _native_architecture() -> str:
     """The kernel OpenBLAS picks on this CPU by itself, as a fresh interpreter reports it."""
     probe = "import json, numpy, threadpoolctl; print(json.dumps(threadpoolctl.threadpool_info()))"
-    out = subprocess.run([sys.executable, "-c", probe], env=_environment("native"), capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=_environment("native"), capture_output=True, text=True, check=True
+    ).stdout
     return _blas(json.loads(out))["architecture"]
 
 
@@ -84,8 +85,14 @@ def _current() -> str | None:
 
 def _execute(job: tuple[str, Path]) -> tuple[str, Path, subprocess.CompletedProcess]:
     name, notebook = job
-    result = subprocess.run([sys.executable, str(RUNNER), str(notebook)], env=_environment(name),
-                            capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), str(notebook)],
+        env=_environment(name),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1800,
+    )
     return name, notebook, result
 
 
@@ -109,8 +116,10 @@ def test_every_notebook_runs_under_other_blas_kernels():
             _, _, architecture, threads = ENVIRONMENTS[name]
             expected = architecture or native
             if blas["architecture"] != expected or (threads is not None and blas["num_threads"] != threads):
-                failures.append(f"{label}: asked for {expected} with {threads or 'default'} threads, the kernel ran "
-                                f"{blas['architecture']} with {blas['num_threads']}")
+                failures.append(
+                    f"{label}: asked for {expected} with {threads or 'default'} threads, the kernel ran "
+                    f"{blas['architecture']} with {blas['num_threads']}"
+                )
             ran.append(f"{label}: {blas['architecture']}/{blas['num_threads']} threads, {report['seconds']} s")
     print("\n".join(ran))
     assert not failures, "\n\n".join(failures)

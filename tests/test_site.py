@@ -85,7 +85,7 @@ class _LinkParser(HTMLParser):
                     self.assets.append(attrs[key])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: Path) -> _LinkParser:
     parser = _LinkParser()
     parser.feed(path.read_text(encoding="utf-8"))

@@ -374,8 +374,16 @@ def test_good_points_in_every_form_agree():
 
 
 @pytest.mark.parametrize(
-    "order, error", [(-1, ValueError), (-3, ValueError), (1.5, TypeError), (2.0, TypeError), ("2", TypeError),
-                     (True, TypeError), (None, TypeError)]
+    "order, error",
+    [
+        (-1, ValueError),
+        (-3, ValueError),
+        (1.5, TypeError),
+        (2.0, TypeError),
+        ("2", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
 )
 def test_bad_order(order, error):
     with pytest.raises(error, match="order"):

@@ -64,8 +64,11 @@ def test_wheel_declares_every_runtime_import(wheel: Path):
     """Every third-party module that lecturelib imports is a dependency the wheel declares."""
     archive = zipfile.ZipFile(wheel)
     metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-    requires = {re.split(r"[<>=!~;\[ ]", line.split(":", 1)[1].strip())[0].lower()
-                for line in archive.read(metadata).decode().splitlines() if line.startswith("Requires-Dist:")}
+    requires = {
+        re.split(r"[<>=!~;\[ ]", line.split(":", 1)[1].strip())[0].lower()
+        for line in archive.read(metadata).decode().splitlines()
+        if line.startswith("Requires-Dist:")
+    }
     imported = set()
     for path in (ROOT / "lecturelib").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # module level and inside functions
@@ -92,7 +95,11 @@ def test_student_notebook_runs_with_only_the_wheel_installed(wheel: Path, tmp_pa
     _run([sys.executable, "-m", "venv", str(venv)], env=env)
     config = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
     assert "include-system-site-packages = false" in config
-    _run([str(python), "-m", "pip", "install", "-q", "--no-compile", str(wheel), *JUPYTER_FOR_STUDENTS], env=env, cwd=tmp_path)
+    _run(
+        [str(python), "-m", "pip", "install", "-q", "--no-compile", str(wheel), *JUPYTER_FOR_STUDENTS],
+        env=env,
+        cwd=tmp_path,
+    )
     _run([str(python), "-m", "ipykernel", "install", "--prefix", str(venv), "--name", KERNEL], env=env, cwd=tmp_path)
 
     # The instructors' command, from the repository, exactly as the README gives it.

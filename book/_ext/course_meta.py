@@ -23,7 +23,7 @@ def course_version(root: Path) -> str:
 def _footer(app: Sphinx, config) -> None:
     version = course_version(Path(app.confdir))
     footer = (
-        f'<p>Step Size Matters, version {version}. The course content is licensed under '
+        f"<p>Step Size Matters, version {version}. The course content is licensed under "
         f'<a href="{LICENCE_URL}">CC BY 4.0</a>; the code (<code>lecturelib</code>, the notebooks\' code cells) '
         "under the MIT licence.</p>"
     )

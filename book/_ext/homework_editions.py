@@ -119,7 +119,7 @@ def cut_hidden_solutions(doctree: nodes.document) -> None:
                 f"{doctree['source']}: a {{solution-start}} has no {{solution-end}} in the same section, so its "
                 "solution cannot be hidden; keep headings out of solutions"
             )
-        for child in list(parent.children[start:end + 1]):
+        for child in list(parent.children[start : end + 1]):
             parent.remove(child)
 
 
@@ -133,16 +133,18 @@ def add_download_line(app: Sphinx, doctree: nodes.document, docname: str) -> Non
             return
         target = "/" + Path(os.path.relpath(notebook, app.srcdir)).as_posix()
         text = f"{edition} notebook ({stem}.ipynb)"
-        reference = addnodes.download_reference("", "", refdoc=docname, reftarget=target, refexplicit=True,
-                                                refdomain="", reftype="download")
+        reference = addnodes.download_reference(
+            "", "", refdoc=docname, reftarget=target, refexplicit=True, refdomain="", reftype="download"
+        )
         reference += nodes.literal(text, text)
         links.append(reference)
     wheels = sorted(wheel_folder(app).glob("lecturelib-*.whl"))
     if len(wheels) != 1:
         raise ExtensionError(f"expected one lecturelib wheel in {wheel_folder(app)}, found {len(wheels)}")
     wheel = "/" + Path(os.path.relpath(wheels[0], app.srcdir)).as_posix()
-    library = addnodes.download_reference("", "", refdoc=docname, reftarget=wheel, refexplicit=True,
-                                          refdomain="", reftype="download")
+    library = addnodes.download_reference(
+        "", "", refdoc=docname, reftarget=wheel, refexplicit=True, refdomain="", reftype="download"
+    )
     library += nodes.literal(wheels[0].name, wheels[0].name)
     paragraph = nodes.paragraph()
     paragraph += nodes.strong("Download:", "Download:")
@@ -151,8 +153,10 @@ def add_download_line(app: Sphinx, doctree: nodes.document, docname: str) -> Non
         paragraph += reference
     paragraph += nodes.Text(", and the course library ")
     paragraph += library
-    paragraph += nodes.Text(" (install it once with pip install and the file's name). Open the notebook in Jupyter "
-                            "and run every cell: each exercise's check tells you when your answer is right.")
+    paragraph += nodes.Text(
+        " (install it once with pip install and the file's name). Open the notebook in Jupyter "
+        "and run every cell: each exercise's check tells you when your answer is right."
+    )
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return

@@ -18,8 +18,17 @@ import tempfile
 from pathlib import Path
 
 # Never copied: build outputs, caches and version control (none of them is an input of the wheel).
-_SKIP = shutil.ignore_patterns(".git", "_build", "build", "*.egg-info", "__pycache__", ".jupyter_cache",
-                               ".hypothesis", ".pytest_cache", ".ipynb_checkpoints")
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    "_build",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    ".jupyter_cache",
+    ".hypothesis",
+    ".pytest_cache",
+    ".ipynb_checkpoints",
+)
 
 
 def build_wheel(root: Path, dest: Path) -> Path:
@@ -34,12 +43,16 @@ def build_wheel(root: Path, dest: Path) -> Path:
         env = {**os.environ, "PIP_CACHE_DIR": str(Path(work) / "pip-cache")}
         result = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(dest)],
-            capture_output=True, text=True, env=env,
+            capture_output=True,
+            text=True,
+            env=env,
         )
     if result.returncode != 0:
         raise RuntimeError(f"pip wheel failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     wheels = sorted(dest.glob("lecturelib-*.whl"))
     if len(wheels) != 1:
-        raise RuntimeError(f"expected one lecturelib wheel in {dest}, found {[w.name for w in wheels]} "
-                           f"(before the build: {sorted(w.name for w in before)})")
+        raise RuntimeError(
+            f"expected one lecturelib wheel in {dest}, found {[w.name for w in wheels]} "
+            f"(before the build: {sorted(w.name for w in before)})"
+        )
     return wheels[0]

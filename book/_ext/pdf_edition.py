@@ -91,8 +91,11 @@ class NumberChaptersAsTheSite(SphinxPostTransform):
     formats = ("latex",)
 
     def run(self, **kwargs) -> None:
-        chapters = [node for node in self.document.findall(addnodes.start_of_file)
-                    if node.parent is not None and not isinstance(node.parent, addnodes.start_of_file)]
+        chapters = [
+            node
+            for node in self.document.findall(addnodes.start_of_file)
+            if node.parent is not None and not isinstance(node.parent, addnodes.start_of_file)
+        ]
         lectures = [node for node in chapters if node["docname"].startswith(LECTURE_PREFIX)]
         homework = [node for node in chapters if node["docname"].startswith(HOMEWORK_PREFIX)]
         if not lectures:
@@ -103,8 +106,13 @@ class NumberChaptersAsTheSite(SphinxPostTransform):
         # The landing page's opening paragraphs become an unnumbered chapter with the page's title (else they stand
         # after the contents without a heading), its sections unnumbered chapters; all are in the contents.
         title = escape(root[0].astext()) if isinstance(root[0], nodes.title) else "Introduction"
-        root.insert(1, _raw(r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"
-                            rf"\chapter{{{title}}}"))
+        root.insert(
+            1,
+            _raw(
+                r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"
+                rf"\chapter{{{title}}}"
+            ),
+        )
         first = lectures[0]
         first.parent.insert(first.parent.index(first), _raw(r"\setcounter{secnumdepth}{\ssmsecnumdepth}"))
         if homework:

@@ -21,9 +21,8 @@ type and the checks.
 
 from __future__ import annotations
 
-from . import checks
+from . import checks, rubric
 from .checks import *  # noqa: F403 -- the checks of every set, collected by lecturelib.homework.checks
-from . import rubric
 from .result import CheckResult, is_unanswered
 
 __all__ = ["CheckResult", "is_unanswered", "rubric", *checks.__all__]

@@ -16,12 +16,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     command = commands.add_parser("export", help="write OUTDIR/student/*.ipynb and OUTDIR/instructor/*.ipynb")
     command.add_argument("outdir", metavar="OUTDIR", help="an existing, writable folder")
-    command.add_argument("sets", nargs="*", metavar="SET", help="set names (e.g. hw1 or hw1_taylor_descent); "
-                         "default: every set")
-    command.add_argument("--source", default=None, help="the folder of the homework .md sources (default: "
-                         "book/homework under the current folder)")
-    command.add_argument("--edition", choices=("student", "instructor", "both"), default="both",
-                         help="which notebooks to write (default: both)")
+    command.add_argument(
+        "sets", nargs="*", metavar="SET", help="set names (e.g. hw1 or hw1_taylor_descent); default: every set"
+    )
+    command.add_argument(
+        "--source",
+        default=None,
+        help="the folder of the homework .md sources (default: book/homework under the current folder)",
+    )
+    command.add_argument(
+        "--edition",
+        choices=("student", "instructor", "both"),
+        default="both",
+        help="which notebooks to write (default: both)",
+    )
     command.add_argument("--force", action="store_true", help="replace notebooks that exist already")
     _add_grading_commands(commands)
     args = parser.parse_args(argv)

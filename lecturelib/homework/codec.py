@@ -29,15 +29,19 @@ MAX_SREPR = 2_000_000
 MAX_NODES = 200_000
 
 # The sympy classes and functions an answer may be built from (as srepr names them).
-SYMPY_NAMES = frozenset("""
+SYMPY_NAMES = frozenset(
+    """
 Symbol Dummy Integer Rational Float Add Mul Pow exp log sin cos tan cot sec csc asin acos atan atan2 sinh cosh tanh
 asinh acosh atanh sqrt Abs sign Heaviside Piecewise ExprCondPair Min Max floor ceiling factorial binomial
 StrictLessThan LessThan StrictGreaterThan GreaterThan Equality Unequality And Or Not BooleanTrue BooleanFalse
 Pi Exp1 ImaginaryUnit Half One Zero NegativeOne Infinity NegativeInfinity ComplexInfinity NaN EulerGamma
 Tuple ImmutableDenseMatrix MutableDenseMatrix ImmutableMatrix Matrix re im conjugate DiracDelta
-""".split())
-SYMPY_KEYWORDS = frozenset("""real positive negative nonnegative nonpositive integer rational finite nonzero
-commutative precision evaluate complex""".split())
+""".split()
+)
+SYMPY_KEYWORDS = frozenset(
+    """real positive negative nonnegative nonpositive integer rational finite nonzero
+commutative precision evaluate complex""".split()
+)
 DATACLASSES = {"lecturelib.relu_nets.TwoLayerReLU"}
 
 
@@ -78,16 +82,25 @@ def encode(value: Any, depth: int = 0, *, functions: bool = True) -> Any:
             return {"sympy": sympy.srepr(value)}
         if isinstance(value, (list, tuple)):
             items = list(value)[:MAX_ITEMS]
-            return {"list" if isinstance(value, list) else "tuple":
-                    [encode(v, depth + 1, functions=functions) for v in items]}
+            return {
+                "list" if isinstance(value, list) else "tuple": [
+                    encode(v, depth + 1, functions=functions) for v in items
+                ]
+            }
         if isinstance(value, dict):
-            return {"dict": [[encode(k, depth + 1, functions=functions), encode(v, depth + 1, functions=functions)]
-                             for k, v in list(value.items())[:MAX_ITEMS]]}
+            return {
+                "dict": [
+                    [encode(k, depth + 1, functions=functions), encode(v, depth + 1, functions=functions)]
+                    for k, v in list(value.items())[:MAX_ITEMS]
+                ]
+            }
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             name = f"{type(value).__module__}.{type(value).__qualname__}"
             if name in DATACLASSES:
-                return {"dataclass": name, "fields": {f.name: encode(getattr(value, f.name), depth + 1)
-                                                      for f in dataclasses.fields(value)}}
+                return {
+                    "dataclass": name,
+                    "fields": {f.name: encode(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)},
+                }
         if callable(value) and functions and not isinstance(value, type):
             import cloudpickle
 
@@ -118,8 +131,11 @@ def _encode_array(array: Any, depth: int, functions: bool) -> Any:
     array = np.asarray(array)
     if array.dtype.kind in "biufc":
         contiguous = np.ascontiguousarray(array)
-        return {"array": contiguous.dtype.str, "shape": list(contiguous.shape),
-                "b64": base64.b64encode(contiguous.tobytes()).decode("ascii")}
+        return {
+            "array": contiguous.dtype.str,
+            "shape": list(contiguous.shape),
+            "b64": base64.b64encode(contiguous.tobytes()).decode("ascii"),
+        }
     flat = [encode(v, depth + 1, functions=functions) for v in array.ravel()[:MAX_ITEMS]]
     return {"objarray": list(array.shape), "items": flat}
 

@@ -99,8 +99,14 @@ def _book_titles(folder: Path) -> tuple[dict[str, str], list[Path]]:
     return label_titles([p for p in paths if p.is_file()])
 
 
-def export_notebooks(outdir: Path | str, names: Sequence[str] = (), source: Path | str | None = None,
-                     editions: Sequence[str] = EDITIONS, *, overwrite: bool = False) -> dict[str, list[Path]]:
+def export_notebooks(
+    outdir: Path | str,
+    names: Sequence[str] = (),
+    source: Path | str | None = None,
+    editions: Sequence[str] = EDITIONS,
+    *,
+    overwrite: bool = False,
+) -> dict[str, list[Path]]:
     """Write ``outdir/<edition>/<set>.ipynb`` for each chosen set and edition; return the written paths.
 
     Raises
@@ -141,11 +147,15 @@ def export_notebooks(outdir: Path | str, names: Sequence[str] = (), source: Path
             if final.exists() or final.is_symlink():
                 (existing if final.is_file() and not final.is_symlink() else in_the_way).append(final)
     if in_the_way:
-        raise FileExistsError("something other than a notebook is in the way of "
-                              + ", ".join(str(p) for p in in_the_way) + "; move it and run again")
+        raise FileExistsError(
+            "something other than a notebook is in the way of "
+            + ", ".join(str(p) for p in in_the_way)
+            + "; move it and run again"
+        )
     if existing and not overwrite:
-        raise FileExistsError("these notebooks exist already (give --force to replace them): "
-                              + ", ".join(str(p) for p in existing))
+        raise FileExistsError(
+            "these notebooks exist already (give --force to replace them): " + ", ".join(str(p) for p in existing)
+        )
     titles, _ = _book_titles(folder)
     note = install_note()
     staging = Path(tempfile.mkdtemp(prefix=".homework-export-", dir=target))
@@ -154,8 +164,10 @@ def export_notebooks(outdir: Path | str, names: Sequence[str] = (), source: Path
         for stem, path in chosen.items():
             import jupytext
 
-            kernelspec = dict(jupytext.read(path).metadata.get("kernelspec") or
-                              {"name": "python3", "display_name": "Python 3", "language": "python"})
+            kernelspec = dict(
+                jupytext.read(path).metadata.get("kernelspec")
+                or {"name": "python3", "display_name": "Python 3", "language": "python"}
+            )
             student, instructor, _ = split_notebook(read_set(path), titles, install_note=note)
             for edition, cells in (("student", student), ("instructor", instructor)):
                 if edition not in editions:

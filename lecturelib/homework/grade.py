@@ -89,7 +89,7 @@ def load_rubric(path: Path | str) -> list:
     namespace: dict[str, Any] = {"np": np, "sp": sp, "hw": hw, "lecturelib": lecturelib, "__name__": "grading"}
     exercises: list[Exercise] = []
     for cell in grading_cells(read_set(path)):
-        exec(compile(cell.source, f"<grading cell of {Path(path).name}>", "exec"), namespace)  # noqa: S102 (trusted)
+        exec(compile(cell.source, f"<grading cell of {Path(path).name}>", "exec"), namespace)
         for value in list(namespace.values()):
             if isinstance(value, Exercise) and all(value is not e for e in exercises):
                 exercises.append(value)
@@ -124,8 +124,11 @@ def _bound_names(source: str) -> set[str] | None:
             names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             return None
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                "exec", "eval", "globals", "vars", "setattr", "locals", "__import__"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("exec", "eval", "globals", "vars", "setattr", "locals", "__import__")
+        ):
             return None
         elif isinstance(node, ast.Attribute) and node.attr in ("__dict__", "f_globals", "user_ns"):
             return None
@@ -137,8 +140,18 @@ def _make_kernel_manager(workdir: Path, limits: Limits, report: Path) -> Any:
 
     class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            return [sys.executable, "-m", "lecturelib.homework.sandbox", "kernel", "--memory", str(limits.memory_mb),
-                    "--report", str(report), "-f", self.connection_file]
+            return [
+                sys.executable,
+                "-m",
+                "lecturelib.homework.sandbox",
+                "kernel",
+                "--memory",
+                str(limits.memory_mb),
+                "--report",
+                str(report),
+                "-f",
+                self.connection_file,
+            ]
 
     manager = SandboxedKernelManager(kernel_name="python3", transport="ipc")
     manager.ip = str(workdir / "kernel")
@@ -165,8 +178,11 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
     notes: list[str] = []
     try:
         submitted = nbformat.read(path, as_version=4)
-        sources = [cell.source if isinstance(cell.source, str) else "".join(cell.source)
-                   for cell in submitted.cells if cell.get("cell_type") == "code"]
+        sources = [
+            cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            for cell in submitted.cells
+            if cell.get("cell_type") == "code"
+        ]
     except Exception as err:  # not a notebook: nothing to run
         return Run({}, "unreadable", [f"the file is not a readable notebook ({type(err).__name__})"], "", 0.0)
     notebook = nbformat.v4.new_notebook()
@@ -182,9 +198,17 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
         (workdir / "run").mkdir()
         report = workdir / "network.txt"
         manager = _make_kernel_manager(workdir, limits, report)
-        client = NotebookClient(notebook, km=manager, timeout=limits.cell_timeout, allow_errors=True,
-                                startup_timeout=120, kernel_name="python3", interrupt_on_timeout=False,
-                                resources={"metadata": {"path": str(workdir / "run")}}, record_timing=False)
+        client = NotebookClient(
+            notebook,
+            km=manager,
+            timeout=limits.cell_timeout,
+            allow_errors=True,
+            startup_timeout=120,
+            kernel_name="python3",
+            interrupt_on_timeout=False,
+            resources={"metadata": {"path": str(workdir / "run")}},
+            record_timing=False,
+        )
         deadline = time.monotonic() + limits.notebook_timeout
 
         def execute(cell: Any, index: int) -> None:
@@ -198,14 +222,15 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
             cell = nbformat.v4.new_code_cell(
                 "import lecturelib.homework.codec as _grader_codec\n"
                 f"print(_grader_codec.dumps_answers(globals(), {list(wanted)!r}, {marker!r}))\n"
-                "del _grader_codec")
+                "del _grader_codec"
+            )
             execute(cell, slot)
             for output in cell.get("outputs", []):
                 text = output.get("text", "") if output.get("output_type") == "stream" else ""
                 for line in text.splitlines():
                     if line.startswith(marker) and len(line) < 300 * 1024 * 1024:
                         try:
-                            payload = json.loads(line[len(marker):])
+                            payload = json.loads(line[len(marker) :])
                         except ValueError:
                             continue
                         if isinstance(payload, dict):
@@ -230,8 +255,10 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
                         extract(wanted)
         except CellTimeoutError:
             status = "timeout"
-            notes.append("the time limit ended the run (per cell "
-                         f"{limits.cell_timeout:g} s, per notebook {limits.notebook_timeout:g} s)")
+            notes.append(
+                "the time limit ended the run (per cell "
+                f"{limits.cell_timeout:g} s, per notebook {limits.notebook_timeout:g} s)"
+            )
         except DeadKernelError:
             status = "memory" if status == "memory" else "crash"
             notes.append("the kernel died (the process ended: out of memory, or the code ended it)")
@@ -291,12 +318,17 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
             record = {"name": exercise.name, "max": exercise.points, "points": 0.0, "cases": []}
             missing = [n for n in exercise.answers if n not in decoded and n not in unreadable]
             if missing:
-                record["cases"].append({"status": "unanswered", "hidden": False,
-                                        "message": f"no answer: {', '.join(missing)} not defined when the notebook "
-                                                   "ran."})
+                record["cases"].append(
+                    {
+                        "status": "unanswered",
+                        "hidden": False,
+                        "message": f"no answer: {', '.join(missing)} not defined when the notebook ran.",
+                    }
+                )
             elif any(n in unreadable for n in exercise.answers):
-                record["cases"].append({"status": "incorrect", "hidden": False,
-                                        "message": "the answer could not be read as plain data."})
+                record["cases"].append(
+                    {"status": "incorrect", "hidden": False, "message": "the answer could not be read as plain data."}
+                )
             else:
                 signal.setitimer(signal.ITIMER_REAL, limits.judge_timeout)
                 try:
@@ -313,13 +345,23 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
                         if result.correct:
                             record["points"] += share
                 except _JudgeTimeout:
-                    record["cases"] = [{"status": "incorrect", "hidden": False, "message":
-                                        f"checking the answer took longer than {limits.judge_timeout:g} s."}]
+                    record["cases"] = [
+                        {
+                            "status": "incorrect",
+                            "hidden": False,
+                            "message": f"checking the answer took longer than {limits.judge_timeout:g} s.",
+                        }
+                    ]
                     record["points"] = 0.0
                 except Exception as err:  # the rubric failed on this answer: no points, say so
                     signal.setitimer(signal.ITIMER_REAL, 0)
-                    record["cases"] = [{"status": "incorrect", "hidden": False, "message":
-                                        f"the answer could not be checked ({type(err).__name__})."}]
+                    record["cases"] = [
+                        {
+                            "status": "incorrect",
+                            "hidden": False,
+                            "message": f"the answer could not be checked ({type(err).__name__}).",
+                        }
+                    ]
                     record["points"] = 0.0
             record["points"] = round(record["points"], 4)
             results.append(record)
@@ -341,8 +383,14 @@ def grade_submission(set_path: Path | str, submission: Path | str, limits: Limit
     except Exception as err:  # the grader itself failed on this submission: report, do not stop the class
         run = Run({}, "error", [f"grading failed: {type(err).__name__}: {err}"], "", 0.0)
         exercises_graded = [{"name": e.name, "max": e.points, "points": 0.0, "cases": []} for e in exercises]
-    return {"student": submission.stem, "status": run.status, "exercises": exercises_graded, "notes": run.notes,
-            "network": run.network, "seconds": run.seconds}
+    return {
+        "student": submission.stem,
+        "status": run.status,
+        "exercises": exercises_graded,
+        "notes": run.notes,
+        "network": run.network,
+        "seconds": run.seconds,
+    }
 
 
 def _grade_job(job: tuple[str, str, Limits]) -> dict:
@@ -359,8 +407,15 @@ def _number(value: float) -> str:
     return text if text != "-0" else "0"
 
 
-def grade_class(set_name: str, submissions: Path | str, outdir: Path | str, *, source: Path | str | None = None,
-                jobs: int = 1, limits: Limits = Limits()) -> list[dict]:
+def grade_class(
+    set_name: str,
+    submissions: Path | str,
+    outdir: Path | str,
+    *,
+    source: Path | str | None = None,
+    jobs: int = 1,
+    limits: Limits = Limits(),
+) -> list[dict]:
     """Grade every ``<student id>.ipynb`` in ``submissions``; write the outputs into ``outdir``; return the records."""
     set_path = find_set(set_name, source)
     exercises = load_rubric(set_path)
@@ -399,15 +454,26 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
     writer.writerow(["student", *[e.name for e in exercises], "total", "max", "status"])
     for record in records:
         total = sum(x["points"] for x in record["exercises"])
-        writer.writerow([record["student"], *[_number(x["points"]) for x in record["exercises"]], _number(total),
-                         _number(maximum), record["status"]])
+        writer.writerow(
+            [
+                record["student"],
+                *[_number(x["points"]) for x in record["exercises"]],
+                _number(total),
+                _number(maximum),
+                record["status"],
+            ]
+        )
     (out / "grades.csv").write_text(buffer.getvalue(), encoding="utf-8")
     (out / "feedback").mkdir(exist_ok=True)
     (out / "gradescope").mkdir(exist_ok=True)
     for record in records:
         total = sum(x["points"] for x in record["exercises"])
-        lines = [f"# {set_name}: feedback for {record['student']}", "",
-                 f"Total: {_number(total)} of {_number(maximum)} points. Status: {record['status']}.", ""]
+        lines = [
+            f"# {set_name}: feedback for {record['student']}",
+            "",
+            f"Total: {_number(total)} of {_number(maximum)} points. Status: {record['status']}.",
+            "",
+        ]
         lines += [f"- {note}" for note in record["notes"]]
         if record["notes"]:
             lines.append("")
@@ -415,17 +481,30 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
         for exercise in record["exercises"]:
             lines.append(f"## {exercise['name']}: {_number(exercise['points'])} of {_number(exercise['max'])}")
             lines.append("")
-            messages = [case["status"] + (f": {case['message']}" if case["message"] else "")
-                        for case in exercise["cases"]]
+            messages = [
+                case["status"] + (f": {case['message']}" if case["message"] else "") for case in exercise["cases"]
+            ]
             lines += [f"- {m}" for m in messages] + [""]
-            tests.append({"name": exercise["name"], "score": round(exercise["points"], 4),
-                          "max_score": exercise["max"], "output": "\n".join(messages), "visibility": "visible"})
+            tests.append(
+                {
+                    "name": exercise["name"],
+                    "score": round(exercise["points"], 4),
+                    "max_score": exercise["max"],
+                    "output": "\n".join(messages),
+                    "visibility": "visible",
+                }
+            )
         (out / "feedback" / f"{record['student']}.md").write_text("\n".join(lines), encoding="utf-8")
-        results = {"score": round(total, 4), "output": f"Status: {record['status']}. " + " ".join(record["notes"]),
-                   "tests": tests, "visibility": "visible"}
+        results = {
+            "score": round(total, 4),
+            "output": f"Status: {record['status']}. " + " ".join(record["notes"]),
+            "tests": tests,
+            "visibility": "visible",
+        }
         (out / "gradescope" / record["student"]).mkdir(exist_ok=True)
         (out / "gradescope" / record["student"] / "results.json").write_text(
-            json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     if skipped:
         (out / "skipped.txt").write_text("".join(f"{name}\n" for name in skipped), encoding="utf-8")
 
@@ -464,8 +543,14 @@ pip3 install -r /autograder/source/requirements.txt
 """
 
 
-def write_gradescope_bundle(set_name: str, outdir: Path | str, *, source: Path | str | None = None,
-                            limits: Limits = Limits(), requirements: Path | str | None = None) -> Path:
+def write_gradescope_bundle(
+    set_name: str,
+    outdir: Path | str,
+    *,
+    source: Path | str | None = None,
+    limits: Limits = Limits(),
+    requirements: Path | str | None = None,
+) -> Path:
     """Write ``outdir/autograder.zip`` and its files (``setup.sh``, ``run_autograder``, the set, lecturelib)."""
     import zipfile
 
@@ -473,10 +558,13 @@ def write_gradescope_bundle(set_name: str, outdir: Path | str, *, source: Path |
     load_rubric(set_path)  # refuse a set without grading cells before writing anything
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    flags = (f"--cell-timeout {limits.cell_timeout:g} --notebook-timeout {limits.notebook_timeout:g} "
-             f"--memory {limits.memory_mb} --call-timeout {limits.call_timeout:g}")
-    (out / "run_autograder").write_text(RUN_AUTOGRADER.replace("__SET__", set_path.stem)
-                                        .replace("__LIMITS__", flags), encoding="utf-8")
+    flags = (
+        f"--cell-timeout {limits.cell_timeout:g} --notebook-timeout {limits.notebook_timeout:g} "
+        f"--memory {limits.memory_mb} --call-timeout {limits.call_timeout:g}"
+    )
+    (out / "run_autograder").write_text(
+        RUN_AUTOGRADER.replace("__SET__", set_path.stem).replace("__LIMITS__", flags), encoding="utf-8"
+    )
     (out / "setup.sh").write_text(SETUP, encoding="utf-8")
     for script in ("run_autograder", "setup.sh"):
         (out / script).chmod(0o755)
@@ -489,9 +577,12 @@ def write_gradescope_bundle(set_name: str, outdir: Path | str, *, source: Path |
     pins = Path(requirements) if requirements else None
     lines = []
     if pins and pins.is_file():
-        lines = [line for line in pins.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith(("#", "-e", "nbval", "pytest", "playwright",
-                                                           "axe-", "hypothesis", "sphinx"))]
+        lines = [
+            line
+            for line in pins.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+            and not line.startswith(("#", "-e", "nbval", "pytest", "playwright", "axe-", "hypothesis", "sphinx"))
+        ]
     (out / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     bundle = out / "autograder.zip"
     with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -508,16 +599,35 @@ def write_gradescope_bundle(set_name: str, outdir: Path | str, *, source: Path |
 
 def _limit_arguments(command: argparse.ArgumentParser) -> None:
     defaults = Limits()
-    command.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout,
-                         help=f"seconds one cell may run (default {defaults.cell_timeout:g})")
-    command.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout,
-                         help=f"seconds the whole notebook may run (default {defaults.notebook_timeout:g})")
-    command.add_argument("--memory", type=int, default=defaults.memory_mb,
-                         help=f"address space of the kernel and the function sandbox, MB (default {defaults.memory_mb})")
-    command.add_argument("--call-timeout", type=float, default=defaults.call_timeout,
-                         help=f"seconds one call of a student's function may run (default {defaults.call_timeout:g})")
-    command.add_argument("--source", default=None, help="the folder of the instructor's homework sources (default: "
-                         "book/homework under the current folder)")
+    command.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=defaults.cell_timeout,
+        help=f"seconds one cell may run (default {defaults.cell_timeout:g})",
+    )
+    command.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=defaults.notebook_timeout,
+        help=f"seconds the whole notebook may run (default {defaults.notebook_timeout:g})",
+    )
+    command.add_argument(
+        "--memory",
+        type=int,
+        default=defaults.memory_mb,
+        help=f"address space of the kernel and the function sandbox, MB (default {defaults.memory_mb})",
+    )
+    command.add_argument(
+        "--call-timeout",
+        type=float,
+        default=defaults.call_timeout,
+        help=f"seconds one call of a student's function may run (default {defaults.call_timeout:g})",
+    )
+    command.add_argument(
+        "--source",
+        default=None,
+        help="the folder of the instructor's homework sources (default: book/homework under the current folder)",
+    )
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -531,8 +641,9 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    records = grade_class(args.set, args.submissions, args.out, source=args.source, jobs=args.jobs,
-                          limits=_limits(args))
+    records = grade_class(
+        args.set, args.submissions, args.out, source=args.source, jobs=args.jobs, limits=_limits(args)
+    )
     skipped = Path(args.out) / "skipped.txt"
     if skipped.is_file():
         for name in skipped.read_text(encoding="utf-8").splitlines():
@@ -546,8 +657,13 @@ def _run_grade(args: argparse.Namespace) -> int:
 
 def _run_gradescope(args: argparse.Namespace) -> int:
     requirements = Path.cwd() / "requirements.txt"
-    bundle = write_gradescope_bundle(args.set, args.outdir, source=args.source, limits=_limits(args),
-                                     requirements=requirements if requirements.is_file() else None)
+    bundle = write_gradescope_bundle(
+        args.set,
+        args.outdir,
+        source=args.source,
+        limits=_limits(args),
+        requirements=requirements if requirements.is_file() else None,
+    )
     sys.stdout.write(f"wrote {bundle}\n")
     return 0
 

@@ -70,8 +70,12 @@ def _directive(token: Any) -> tuple[str, str, dict, list[str]] | None:
         has_content = True
         optional_arguments = 1
         final_argument_whitespace = True
-        option_spec = {"label": directives.unchanged, "class": directives.unchanged,
-                       "nonumber": directives.flag, "hidden": directives.flag}
+        option_spec = {
+            "label": directives.unchanged,
+            "class": directives.unchanged,
+            "nonumber": directives.flag,
+            "hidden": directives.flag,
+        }
 
     parsed = parse_directive_text(AnyDirective, argument.strip(), token.content, validate_options=False)
     return name.strip(), argument.strip(), dict(parsed.options), list(parsed.body)
@@ -86,7 +90,7 @@ def _plain_roles(text: str, titles: dict[str, str]) -> str:
             role, target = child.meta["name"], child.content
             markup = f"{{{role}}}`{target}`"
             if target.endswith(">") and "<" in target:
-                plain = target[:target.rindex("<")].strip()
+                plain = target[: target.rindex("<")].strip()
             elif role == "numref" and target not in titles:
                 plain = "the figure"  # a figure's number exists only on the site; in Jupyter it sits beside the text
             elif role in ("ref", "prf:ref", "numref", "doc", "eq"):
@@ -201,9 +205,19 @@ def _mark_solutions(notebook: Any) -> list[Cell]:
             elif name == SOLUTION_DIRECTIVE:
                 cells.append(Cell("markdown", "\n".join(body).strip("\n"), {"homework": "solution-heading"}, True))
             else:
-                cells.append(Cell("markdown", "\n".join(body).strip("\n"),
-                                  {"homework": "exercise", "title": argument, "nonumber": "nonumber" in options,
-                                   "label": options.get("label", "")}, gated))
+                cells.append(
+                    Cell(
+                        "markdown",
+                        "\n".join(body).strip("\n"),
+                        {
+                            "homework": "exercise",
+                            "title": argument,
+                            "nonumber": "nonumber" in options,
+                            "label": options.get("label", ""),
+                        },
+                        gated,
+                    )
+                )
         pending.extend(lines[position:])
         flush()
     if gated:
@@ -216,13 +230,16 @@ def grading_cells(cells: Sequence[Cell]) -> list[Cell]:
     found = [c for c in cells if c.kind == "code" and GRADING_TAG in c.metadata.get("tags", [])]
     outside = [c for c in found if not c.solution]
     if outside:
-        raise ValueError("a code cell tagged 'grading' lies outside a solution, so students would see it: "
-                         f"{outside[0].source[:60]!r}")
+        raise ValueError(
+            "a code cell tagged 'grading' lies outside a solution, so students would see it: "
+            f"{outside[0].source[:60]!r}"
+        )
     return found
 
 
-def split_notebook(cells: Sequence[Cell] | Any, titles: dict[str, str] | None = None,
-                   install_note: str | None = None) -> tuple[list[Cell], list[Cell], list[str]]:
+def split_notebook(
+    cells: Sequence[Cell] | Any, titles: dict[str, str] | None = None, install_note: str | None = None
+) -> tuple[list[Cell], list[Cell], list[str]]:
     """Split a homework set into student cells, instructor cells and the text of its solutions.
 
     ``cells`` is the list :func:`read_set` returns (or a notebook, read the same way). In the student version each
@@ -277,8 +294,13 @@ def _merge_markdown(cells: list[Cell]) -> list[Cell]:
     """Join neighbouring Markdown cells (splitting at directives leaves fragments); cells with metadata stay apart."""
     merged: list[Cell] = []
     for cell in cells:
-        if merged and cell.kind == "markdown" and merged[-1].kind == "markdown" and not cell.metadata \
-                and not merged[-1].metadata:
+        if (
+            merged
+            and cell.kind == "markdown"
+            and merged[-1].kind == "markdown"
+            and not cell.metadata
+            and not merged[-1].metadata
+        ):
             merged[-1] = Cell("markdown", merged[-1].source + "\n\n" + cell.source, {})
         else:
             merged.append(cell)

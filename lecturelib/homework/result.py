@@ -126,8 +126,11 @@ def guarded(name: str):
             except UsageError:
                 raise
             except Exception as err:  # an answer the check could not read: not right, never a crash
-                return incorrect(name, f"your answer could not be checked (the check met a {type(err).__name__} "
-                                 "while reading it): is it of the kind the exercise asks for?")
+                return incorrect(
+                    name,
+                    f"your answer could not be checked (the check met a {type(err).__name__} "
+                    "while reading it): is it of the kind the exercise asks for?",
+                )
 
         wrapper.__name__ = function.__name__
         wrapper.__qualname__ = function.__qualname__

@@ -39,7 +39,7 @@ class Case:
 def attempt(function: Callable, *args: object) -> object:
     """``function(*args)``, or, when it raises (or is no function), a :class:`~lecturelib.homework.result.Failed`
     answer that every check reports as "not right" with the reason; for a case that calls a student's function."""
-    from .result import Failed, call_student, StudentError, Unanswered
+    from .result import Failed, StudentError, Unanswered, call_student
 
     try:
         return call_student(function, *args)
@@ -72,8 +72,10 @@ class Exercise:
             if isinstance(item, CheckResult):
                 item = Case(item)
             if not isinstance(item, Case):
-                raise TypeError(f"exercise {self.name}: a grading function yields CheckResults or hidden(...) cases, "
-                                f"got {type(item).__name__}")
+                raise TypeError(
+                    f"exercise {self.name}: a grading function yields CheckResults or hidden(...) cases, "
+                    f"got {type(item).__name__}"
+                )
             cases.append(item)
         if not cases:
             raise ValueError(f"exercise {self.name}: the grading function yielded no case")

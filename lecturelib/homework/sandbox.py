@@ -46,8 +46,10 @@ def isolate_network() -> str:
         return "network isolated (new network namespace)"
     if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
         return "network isolated (new user and network namespace)"
-    return f"network not isolated: unshare failed ({os.strerror(ctypes.get_errno())}); run the grader as root or " \
-           "enable unprivileged user namespaces"
+    return (
+        f"network not isolated: unshare failed ({os.strerror(ctypes.get_errno())}); run the grader as root or "
+        "enable unprivileged user namespaces"
+    )
 
 
 def confine(memory_mb: int) -> str:
@@ -115,7 +117,7 @@ def serve() -> None:
             args = [codec.decode(a) for a in message.get("args", [])]
             value = function(*args)
             reply = {"ok": codec.encode(value, functions=False)}
-        except BaseException as err:  # noqa: BLE001 -- anything the student's function raises is its answer
+        except BaseException as err:
             reply = {"error": f"{type(err).__name__}: {str(err)[:300]}"}
         _send(replies, reply)
 
@@ -142,7 +144,11 @@ class FunctionSandbox:
     def _start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lecturelib.homework.sandbox", "serve", "--memory", str(self.memory_mb)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=thread_environment())
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=thread_environment(),
+        )
         _send(self.process.stdin, {"functions": self.blobs})
         self._reply(timeout=60 + self.call_timeout)
 
@@ -196,7 +202,7 @@ class FunctionSandbox:
         except codec.DecodeError as err:
             raise SandboxError(f"your function returned something that is not plain data ({err})") from err
 
-    def proxy(self, key: str) -> "RemoteFunction":
+    def proxy(self, key: str) -> RemoteFunction:
         return RemoteFunction(self, key)
 
     def close(self) -> None:
@@ -232,8 +238,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "serve":
         serve()
         return
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", args.connection_file],
-              thread_environment())
+    os.execve(
+        sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", args.connection_file], thread_environment()
+    )
 
 
 if __name__ == "__main__":

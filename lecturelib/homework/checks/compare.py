@@ -15,8 +15,22 @@ __all__ = ["check_expression", "check_value"]
 
 # Functions that make an expression equal to a smooth one on part of the line only (a jump at x = 2, a kink):
 # the reference answers of the course never use them, so an answer that does is equal only if sympy proves it.
-NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.sign, sp.Abs, sp.floor, sp.ceiling, sp.Min, sp.Max, sp.DiracDelta,
-             sp.re, sp.im, sp.conjugate, sp.arg, sp.frac)
+NONSMOOTH = (
+    sp.Piecewise,
+    sp.Heaviside,
+    sp.sign,
+    sp.Abs,
+    sp.floor,
+    sp.ceiling,
+    sp.Min,
+    sp.Max,
+    sp.DiracDelta,
+    sp.re,
+    sp.im,
+    sp.conjugate,
+    sp.arg,
+    sp.frac,
+)
 N_SAMPLES = 24
 
 
@@ -32,8 +46,9 @@ def as_float_array(value: Any, what: str) -> np.ndarray:
     except Exception as err:  # anything numpy cannot read as numbers
         raise StudentError(f"{what} must be a number or an array of numbers, got {type(value).__name__}.") from err
     if array.dtype.kind == "b" or array.dtype.kind not in "iufc":
-        raise StudentError(f"{what} must be a number or an array of numbers, got {type(value).__name__} "
-                           f"of {array.dtype}.")
+        raise StudentError(
+            f"{what} must be a number or an array of numbers, got {type(value).__name__} of {array.dtype}."
+        )
     if array.dtype.kind == "c":
         if np.any(array.imag != 0):
             raise StudentError(f"{what} has a nonzero imaginary part; the answer is real.")
@@ -55,6 +70,7 @@ def as_float(value: Any, what: str) -> float:
     if array.size != 1:
         raise StudentError(f"{what} must be one number, got an array of shape {array.shape}.")
     return float(array.reshape(()))
+
 
 def to_sympy(value: Any, what: str) -> sp.Expr:
     if isinstance(value, str):
@@ -86,8 +102,11 @@ def align_symbols(answer: sp.Expr, expected: sp.Expr) -> sp.Expr:
     ``real=True`` ones although they print the same; for sympy they are different variables.
     """
     by_name = {symbol.name: symbol for symbol in expected.free_symbols if isinstance(symbol, sp.Symbol)}
-    renames = {symbol: by_name[symbol.name] for symbol in answer.free_symbols
-               if isinstance(symbol, sp.Symbol) and symbol.name in by_name and by_name[symbol.name] != symbol}
+    renames = {
+        symbol: by_name[symbol.name]
+        for symbol in answer.free_symbols
+        if isinstance(symbol, sp.Symbol) and symbol.name in by_name and by_name[symbol.name] != symbol
+    }
     return answer.xreplace(renames) if renames else answer
 
 
@@ -145,8 +164,10 @@ def describe(relation: str, what: str) -> str:
         if factor == 0:
             return f"{what} is 0, and it should not be."
         if abs(factor - 1) < 0.05:
-            return (f"{what} is close but not equal (off by {abs(factor - 1):.1%}): is a number rounded, or a "
-                    "decimal used where an exact fraction or root belongs?")
+            return (
+                f"{what} is close but not equal (off by {abs(factor - 1):.1%}): is a number rounded, or a "
+                "decimal used where an exact fraction or root belongs?"
+            )
         if math.isclose(factor, 0.5) or math.isclose(factor, 2.0):
             return f"{what} is off by a factor of 2 (a missing or extra factor 2, or a 1/2 from the chain rule)."
         if math.isclose(abs(factor), 1.0):
@@ -198,7 +219,6 @@ def variables_of(variables: Any) -> tuple[sp.Symbol, ...]:
     return result
 
 
-
 @guarded("check_value")
 def check_value(answer: Any, reference: Any, *, what: str = "your value", rtol: float = 1e-6) -> CheckResult:
     """Compare a number or array with one computed independently by the caller, reporting shape, sign and factors.
@@ -214,8 +234,11 @@ def check_value(answer: Any, reference: Any, *, what: str = "your value", rtol: 
         return incorrect(name, f"{what} is not finite.")
     if np.allclose(value, expected, rtol=rtol, atol=1e-12):
         return correct(name)
-    for factor, message in ((-1.0, "has the wrong sign"), (2.0, "is off by a factor of 2"),
-                            (0.5, "is off by a factor of 2")):
+    for factor, message in (
+        (-1.0, "has the wrong sign"),
+        (2.0, "is off by a factor of 2"),
+        (0.5, "is off by a factor of 2"),
+    ):
         if np.allclose(value, factor * expected, rtol=rtol, atol=1e-12):
             return incorrect(name, f"{what} {message}.")
     if np.allclose(value**2, expected, rtol=rtol) or np.allclose(value, expected**2, rtol=rtol):

@@ -12,8 +12,14 @@ import sympy as sp
 from ..result import CheckResult, StudentError, UsageError, call_student, correct, guarded, incorrect
 from .compare import as_float, compare_scalar, to_sympy, variables_of
 
-__all__ = ["check_convergent_step", "check_run_diagnosis", "check_scalar_theorem1", "check_theorem1_function",
-           "check_theorem4_lhs_function"]
+__all__ = [
+    "check_convergent_step",
+    "check_run_diagnosis",
+    "check_scalar_theorem1",
+    "check_theorem1_function",
+    "check_theorem4_lhs_function",
+]
+
 
 @guarded("check_scalar_theorem1")
 def check_scalar_theorem1(answer: Any, weights: Sequence[sp.Symbol]) -> CheckResult:
@@ -43,15 +49,17 @@ def _theorem1_index_shifts(weights: Sequence[np.ndarray]) -> list[float]:
     L = len(weights)
     p = [v]
     for W in weights:
-        p.append(W @ p[-1])                     # p[j] = W_j ... W_1 v
+        p.append(W @ p[-1])  # p[j] = W_j ... W_1 v
     q = [u]
     for W in reversed(weights):
         q.append(q[-1] @ W)
-    q = q[::-1]                                 # q[j] = u^T W_L ... W_(j+1), i.e. q_(j+1) in the text
+    q = q[::-1]  # q[j] = u^T W_L ... W_(j+1), i.e. q_(j+1) in the text
     out = []
     with np.errstate(all="ignore"):
-        for pick in ((lambda j: p[j + 1], lambda j: q[j + 1]),     # p_j q_(j+1)
-                     (lambda j: p[j], lambda j: q[j])):            # p_(j-1) q_j
+        for pick in (
+            (lambda j: p[j + 1], lambda j: q[j + 1]),  # p_j q_(j+1)
+            (lambda j: p[j], lambda j: q[j]),
+        ):  # p_(j-1) q_j
             total = sum(float(np.sum(pick[0](j) ** 2) * np.sum(pick[1](j) ** 2)) for j in range(L))
             if total > 0:
                 out.append(2.0 / total)
@@ -95,23 +103,40 @@ def check_theorem1_function(function: Any, *, n_cases: int = 6, seed: int = 0) -
             return incorrect(name, f"case {case + 1} (depth {depth}): your bound is upside down.")
         top = float(np.linalg.eigvalsh(linear_nets.hessian(linear_nets.product(weights), weights)).max())
         if top > 0 and math.isclose(value, 2 / top, rel_tol=1e-6):
-            return incorrect(name, f"case {case + 1} (depth {depth}): your value is 2/λ_max of the exact Hessian, not "
-                              "Theorem 1's bound, which comes from the lemma's lower bound on λ_max (built from p and "
-                              "q only).")
+            return incorrect(
+                name,
+                f"case {case + 1} (depth {depth}): your value is 2/λ_max of the exact Hessian, not "
+                "Theorem 1's bound, which comes from the lemma's lower bound on λ_max (built from p and "
+                "q only).",
+            )
         for shifted in _theorem1_index_shifts(weights):
             if math.isclose(value, shifted, rel_tol=1e-8):
-                return incorrect(name, f"case {case + 1} (depth {depth}): an index is off by one: term j of the sum "
-                                  "pairs the product of the layers before layer j with the product of the layers "
-                                  "after it.")
-        return incorrect(name, f"case {case + 1} of {n_cases} (a random network of depth {depth}, layer sizes "
-                          f"{sizes}): your bound is not right. Are p₀ = v and q_(L+1) = uᵀ, with u, v the top "
-                          "singular vectors of the product?")
+                return incorrect(
+                    name,
+                    f"case {case + 1} (depth {depth}): an index is off by one: term j of the sum "
+                    "pairs the product of the layers before layer j with the product of the layers "
+                    "after it.",
+                )
+        return incorrect(
+            name,
+            f"case {case + 1} of {n_cases} (a random network of depth {depth}, layer sizes "
+            f"{sizes}): your bound is not right. Are p₀ = v and q_(L+1) = uᵀ, with u, v the top "
+            "singular vectors of the product?",
+        )
     return correct(name, f"correct on {n_cases} random networks.")
 
 
 @guarded("check_convergent_step")
-def check_convergent_step(answer: Any, R: Any, depth: int, init: Any = "identity", *, margin: float = 0.02,
-                          n_steps: int = 4000, tol: float = 1e-10) -> CheckResult:
+def check_convergent_step(
+    answer: Any,
+    R: Any,
+    depth: int,
+    init: Any = "identity",
+    *,
+    margin: float = 0.02,
+    n_steps: int = 4000,
+    tol: float = 1e-10,
+) -> CheckResult:
     r"""Check a claimed largest step at which gradient descent on a deep linear network converges, by training.
 
     Training with :func:`lecturelib.linear_nets.train` from ``init`` must reach loss below ``tol`` at
@@ -157,8 +182,10 @@ def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 
         X = rng.standard_normal((7, n))
         raw = call_student(function, net, X.copy())
         if np.ndim(raw) != 0:
-            raise StudentError(f"your function must return one number, got an array of shape {np.shape(raw)}: "
-                                "take the maximum over the samples.")
+            raise StudentError(
+                f"your function must return one number, got an array of shape {np.shape(raw)}: "
+                "take the maximum over the samples."
+            )
         try:
             value = float(raw)
         except (TypeError, ValueError) as err:
@@ -181,8 +208,10 @@ def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 
             (float(np.max(x_norm * out_norm(X @ net.V.T - net.b, relu=False))), "the ReLU is missing."),
             (float(np.max(f_norm)), "the factor ‖x_i‖ is missing."),
             (float(np.max(x_norm)), "the factor ‖f̂(x_i)‖ is missing."),
-            (float(np.max(x_norm) * np.max(f_norm)), "the two maxima are taken separately; the maximum is over "
-                                                     "samples of the product for the same sample."),
+            (
+                float(np.max(x_norm) * np.max(f_norm)),
+                "the two maxima are taken separately; the maximum is over samples of the product for the same sample.",
+            ),
             (float(np.sum(x_norm * f_norm)), "you summed over the samples instead of taking the maximum."),
             (float(np.mean(x_norm * f_norm)), "you averaged over the samples instead of taking the maximum."),
         )
@@ -193,11 +222,17 @@ def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 
             for k in range(m):
                 first = np.abs((np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T)[:, k])
                 if math.isclose(value, float(np.max(x_norm * first)), rel_tol=1e-9, abs_tol=1e-12):
-                    return incorrect(name, f"case {case + 1} of {n_cases} ({m} outputs): you used one output; "
-                                      "‖f̂(x_i)‖ is the norm of the whole output vector.")
-        return incorrect(name, f"case {case + 1} of {n_cases} ({m} outputs, {n} inputs, {r} hidden units): not "
-                          "right. Is the maximum over samples of the product of the two norms, with the bias "
-                          "subtracted inside the ReLU?")
+                    return incorrect(
+                        name,
+                        f"case {case + 1} of {n_cases} ({m} outputs): you used one output; "
+                        "‖f̂(x_i)‖ is the norm of the whole output vector.",
+                    )
+        return incorrect(
+            name,
+            f"case {case + 1} of {n_cases} ({m} outputs, {n} inputs, {r} hidden units): not "
+            "right. Is the maximum over samples of the product of the two norms, with the bias "
+            "subtracted inside the ReLU?",
+        )
     return correct(name, f"correct on {n_cases} random networks.")
 
 
@@ -247,4 +282,3 @@ def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
         "diverged": "every iterate in the tail is finite.",
     }
     return incorrect(name, f"not {label}: {hints[label]}")
-

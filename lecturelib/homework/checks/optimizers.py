@@ -79,8 +79,9 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
         return _incorrect(name, "your threshold must be a sympy expression in the curvature and the momentum.")
     extra = expr.free_symbols - {lam, beta}
     if extra:
-        return _incorrect(name, f"your threshold contains symbols other than {lam} and {beta}: "
-                          f"{', '.join(sorted(map(str, extra)))}.")
+        return _incorrect(
+            name, f"your threshold contains symbols other than {lam} and {beta}: {', '.join(sorted(map(str, extra)))}."
+        )
     f = sp.lambdify((lam, beta), expr, "numpy")
     rng = np.random.default_rng(4)
     points = [(float(rng.uniform(0.2, 5.0)), float(rng.uniform(0.05, 0.95))) for _ in range(8)]
@@ -91,13 +92,17 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
         except (ZeroDivisionError, TypeError, ValueError, OverflowError):
             return _incorrect(name, "your threshold cannot be evaluated at some curvature and momentum in (0, 1).")
         if not (math.isfinite(value.real) and abs(value.imag) < 1e-12 and value.real > 0):
-            return _incorrect(name, "a step-size threshold is a positive, finite number for every λ > 0 and "
-                              "β in (0, 1).")
+            return _incorrect(
+                name, "a step-size threshold is a positive, finite number for every λ > 0 and β in (0, 1)."
+            )
         ratios.append(value.real / _largest_stable(method, lv, bv))
     ratios = np.array(ratios)
     if np.allclose(ratios, 1.0, rtol=1e-7):
-        return _correct(name, "below your threshold the linearized map contracts, above it an eigenvalue leaves the "
-                        "unit circle, at every curvature and momentum tried.")
+        return _correct(
+            name,
+            "below your threshold the linearized map contracts, above it an eigenvalue leaves the "
+            "unit circle, at every curvature and momentum tried.",
+        )
     others = {m: np.array([_largest_stable(m, lv, bv) for lv, bv in points]) for m in METHODS if m != method}
     values = ratios * np.array([_largest_stable(method, lv, bv) for lv, bv in points])
     if np.allclose(values, [2 / lv for lv, _ in points], rtol=1e-7):
@@ -108,8 +113,11 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
     if np.allclose(ratios, ratios[0], rtol=1e-7):
         return _incorrect(name, "off by a constant factor: the dependence on λ and β is right.")
     if np.all(ratios > 1):
-        return _incorrect(name, "too large at every point tried: just below your threshold the map already has an "
-                          "eigenvalue outside the unit circle.")
+        return _incorrect(
+            name,
+            "too large at every point tried: just below your threshold the map already has an "
+            "eigenvalue outside the unit circle.",
+        )
     if np.all(ratios < 1):
         return _incorrect(name, "too small at every point tried: the map still contracts just above your threshold.")
     return _incorrect(name, "not right: too large at some (λ, β) and too small at others.")
@@ -161,15 +169,21 @@ def check_edge_run(run: Any, level: float, *, band: tuple[float, float] = (0.8, 
         return _incorrect(name, "the run diverged: check the step and the optimizer you passed to track_sharpness.")
     reached = np.nonzero(sharpness >= level)[0]
     if reached.size == 0:
-        return _incorrect(name, f"the sharpness never reached the level (largest {np.nanmax(sharpness):.3g}): run "
-                          "longer, or check the level.")
-    after = sharpness[reached[0]:] / level
+        return _incorrect(
+            name,
+            f"the sharpness never reached the level (largest {np.nanmax(sharpness):.3g}): run "
+            "longer, or check the level.",
+        )
+    after = sharpness[reached[0] :] / level
     if after.size < 5:
         return _incorrect(name, "the level is reached only at the very end: run longer to see whether it hovers.")
     median = float(np.median(after))
     if not (band[0] <= median <= band[1]):
-        return _incorrect(name, f"after reaching the level the sharpness does not hover at it (median ratio "
-                          f"{median:.2f}): is the level the one of the optimizer you ran?")
+        return _incorrect(
+            name,
+            f"after reaching the level the sharpness does not hover at it (median ratio "
+            f"{median:.2f}): is the level the one of the optimizer you ran?",
+        )
     return _correct(name, f"the sharpness reached the level and hovered at it (median ratio {median:.3f}).")
 
 
@@ -190,12 +204,15 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
         return _incorrect(name, f"expected a function, got {type(function).__name__}.")
     rng = np.random.default_rng(seed)
     slips = {
-        "it ignores the batch size (the variance is divided by B)":
-            lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(),
-        "it uses the sample variance (ddof=1); with replacement the population variance (ddof=0) is the right one":
-            lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(ddof=1) / B,
-        "it is gradient descent's radius: the spread of the curvatures is missing":
-            lambda h, d, B: (1 - d * h.mean()) ** 2,
+        "it ignores the batch size (the variance is divided by B)": lambda h, d, B: (
+            (1 - d * h.mean()) ** 2 + d**2 * h.var()
+        ),
+        "it uses the sample variance (ddof=1); with replacement the population variance (ddof=0) is the right one": lambda h, d, B: (
+            (1 - d * h.mean()) ** 2 + d**2 * h.var(ddof=1) / B
+        ),
+        "it is gradient descent's radius: the spread of the curvatures is missing": lambda h, d, B: (
+            (1 - d * h.mean()) ** 2
+        ),
         "the variance term needs δ², not δ": lambda h, d, B: (1 - d * h.mean()) ** 2 + d * h.var() / B,
     }
     wrong = {message: 0 for message in slips}
@@ -220,8 +237,10 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
             if math.isclose(value, float(slip(h, step, batch)), rel_tol=1e-9, abs_tol=1e-12):
                 wrong[message] += 1
         named = [message for message, count in wrong.items() if count]
-        return _incorrect(name, f"not right for {len(h)} curvatures, δ = {step:.3g}, B = {batch}"
-                          + (f": {named[0]}." if named else "."))
+        return _incorrect(
+            name,
+            f"not right for {len(h)} curvatures, δ = {step:.3g}, B = {batch}" + (f": {named[0]}." if named else "."),
+        )
     return _correct(name, f"agrees with the exact second-moment map on {n_cases} random cases.")
 
 
@@ -255,13 +274,23 @@ def _warmup_diverges(step: float, seed: int, warmup: int, n_steps: int) -> bool:
     net = TanhMLP((1, 16, 16, 1))
     X = np.linspace(-1, 1, 40)[:, None]
     Y = 0.8 * np.sin(3 * np.pi * X) + 0.3 * X
-    run = track_sharpness(lambda t: net.loss(t, X, Y), lambda t: net.grad(t, X, Y), net.init(seed=seed), step,
-                          n_steps, every=n_steps, n_iter=20, tol=1e-2, optimizer=GD(warmup=warmup))
+    run = track_sharpness(
+        lambda t: net.loss(t, X, Y),
+        lambda t: net.grad(t, X, Y),
+        net.init(seed=seed),
+        step,
+        n_steps,
+        every=n_steps,
+        n_iter=20,
+        tol=1e-2,
+        optimizer=GD(warmup=warmup),
+    )
     return bool(run.diverged)
 
 
-def check_warmup_diagnosis(answer: Any, step: float, seed: int, lengths: tuple[int, ...], *,
-                           n_steps: int = 1500) -> CheckResult:
+def check_warmup_diagnosis(
+    answer: Any, step: float, seed: int, lengths: tuple[int, ...], *, n_steps: int = 1500
+) -> CheckResult:
     """Check a prediction ``{W: "diverges" or "trains"}`` for gradient descent on the tanh network of chapters 8
     and 9 (initialization ``seed``), with peak ``step`` and a linear warmup of ``W`` steps, for each ``W`` in
     ``lengths``: the check runs the training itself (``n_steps`` steps each).
@@ -278,6 +307,9 @@ def check_warmup_diagnosis(answer: Any, step: float, seed: int, lengths: tuple[i
         return _incorrect(name, 'each entry must be "diverges" or "trains".')
     wrong = [W for W in lengths if (answer[W] == "diverges") != _warmup_diverges(step, seed, W, n_steps)]
     if wrong:
-        return _incorrect(name, f"the training disagrees with your prediction for {len(wrong)} of the "
-                          f"{len(lengths)} warmup lengths, including W = {wrong[0]}.")
+        return _incorrect(
+            name,
+            f"the training disagrees with your prediction for {len(wrong)} of the "
+            f"{len(lengths)} warmup lengths, including W = {wrong[0]}.",
+        )
     return _correct(name, "the training runs agree with your prediction for every warmup length.")

@@ -12,8 +12,7 @@ import sympy as sp
 from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import as_float, as_float_array, describe, relate, to_sympy, variables_of
 
-__all__ = ["check_bifurcation", "check_minima", "check_period2_orbit", "check_threshold",
-           "check_threshold_function"]
+__all__ = ["check_bifurcation", "check_minima", "check_period2_orbit", "check_threshold", "check_threshold_function"]
 
 
 def _minima(f: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
@@ -65,8 +64,9 @@ def _threshold_cases(seed: int, n_cases: int) -> list[tuple[sp.Expr, sp.Expr]]:
 
 
 @guarded("check_threshold_function")
-def check_threshold_function(function: Any, *, cases: Sequence[tuple[Any, Any]] = (), seed: int = 0,
-                             n_cases: int = 4) -> CheckResult:
+def check_threshold_function(
+    function: Any, *, cases: Sequence[tuple[Any, Any]] = (), seed: int = 0, n_cases: int = 4
+) -> CheckResult:
     r"""Check a student's ``function(f, x, x_star)`` returning the exact threshold :math:`\delta^*` at a minimum.
 
     Called on ``cases`` (pairs of a function of the symbol ``x`` and one of its minima) and on ``n_cases`` quartics
@@ -86,9 +86,13 @@ def check_threshold_function(function: Any, *, cases: Sequence[tuple[Any, Any]] 
         if relation != "equal":
             if value != 0 and relate(1 / value, expected) == "equal":
                 return incorrect(name, f"case {number} of {len(every)}: the threshold is upside down.")
-            return incorrect(name, f"case {number} of {len(every)} (a quartic with minima at integers): "
-                             + describe(relation, "the returned threshold"))
+            return incorrect(
+                name,
+                f"case {number} of {len(every)} (a quartic with minima at integers): "
+                + describe(relation, "the returned threshold"),
+            )
     return correct(name, f"exact on {len(every)} functions.")
+
 
 def _gd_map(expr: Any, x: sp.Symbol) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     derivative = sp.lambdify(x, sp.diff(sp.sympify(expr), x), modules="numpy")
@@ -117,8 +121,9 @@ def _converges_to(step: Callable, x_star: np.ndarray, delta: float, n_steps: int
 
 
 @guarded("check_threshold")
-def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margin: float = 0.03,
-                    n_steps: int = 4000) -> CheckResult:
+def check_threshold(
+    answer: Any, expr: Any, variables: Any, point: Any, *, margin: float = 0.03, n_steps: int = 4000
+) -> CheckResult:
     r"""Check a claimed largest stable step size at the minimum ``point`` of ``expr``, by simulation.
 
     Gradient descent is run from small perturbations of ``point`` at ``(1 - margin)`` times the answer (it must come
@@ -141,8 +146,11 @@ def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margi
         raise StudentError(f"the point must have {len(xs)} coordinate(s).")
     at = dict(zip(xs, (to_sympy(c, "the point") for c in coordinates)))
     if any(sp.simplify(sp.diff(f, v).subs(at)) != 0 for v in xs):
-        return incorrect(name, "the point given to the check is not a critical point of the function, so no step "
-                         "size makes it attract gradient descent.")
+        return incorrect(
+            name,
+            "the point given to the check is not a critical point of the function, so no step "
+            "size makes it attract gradient descent.",
+        )
     if not np.all(np.linalg.eigvalsh(np.array(sp.hessian(f, xs).subs(at).evalf(), dtype=float)) > 0):
         return incorrect(name, "the point given to the check is not a strict minimum of the function.")
     grad = sp.lambdify(xs, [sp.diff(f, v) for v in xs], modules="numpy")
@@ -157,8 +165,11 @@ def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margi
     above = _converges_to(step, x_star, delta * (1 + margin), n_steps, 1e-3)
     expected = max_stable_step(f, xs, list(x_star) if len(xs) > 1 else point)
     ratio = float(expected) / delta if expected != sp.oo else math.inf
-    hint = " It looks off by a factor of 2." if (math.isclose(ratio, 2, rel_tol=1e-3)
-                                                 or math.isclose(ratio, 0.5, rel_tol=1e-3)) else ""
+    hint = (
+        " It looks off by a factor of 2."
+        if (math.isclose(ratio, 2, rel_tol=1e-3) or math.isclose(ratio, 0.5, rel_tol=1e-3))
+        else ""
+    )
     if not hint and len(xs) > 1:
         hessian_at = np.array(sp.hessian(f, xs).subs(dict(zip(xs, x_star))).evalf(), dtype=float)
         curvatures = np.linalg.eigvalsh(hessian_at)
@@ -166,21 +177,31 @@ def check_threshold(answer: Any, expr: Any, variables: Any, point: Any, *, margi
         if any(math.isclose(2 / lam, delta, rel_tol=1e-6) for lam in others):
             hint = " It is 2/λ for an eigenvalue λ of the Hessian, but not for the one that binds."
     if not below:
-        return incorrect(name, f"too large: gradient descent started next to the minimum does not return to it at "
-                          f"a step {margin:.0%} below your threshold.{hint}")
+        return incorrect(
+            name,
+            f"too large: gradient descent started next to the minimum does not return to it at "
+            f"a step {margin:.0%} below your threshold.{hint}",
+        )
     if above:
-        return incorrect(name, f"too small: gradient descent still converges to the minimum at a step {margin:.0%} "
-                          f"above your threshold.{hint}")
+        return incorrect(
+            name,
+            f"too small: gradient descent still converges to the minimum at a step {margin:.0%} "
+            f"above your threshold.{hint}",
+        )
     if not math.isclose(ratio, 1.0, rel_tol=1e-9):
-        return incorrect(name, "close, but not exact: derive it symbolically (the simulation agrees to within "
-                          f"{margin:.0%}).")
-    return correct(name, f"gradient descent returns to the minimum {margin:.0%} below your threshold and leaves it "
-                    f"{margin:.0%} above.")
+        return incorrect(
+            name, f"close, but not exact: derive it symbolically (the simulation agrees to within {margin:.0%})."
+        )
+    return correct(
+        name,
+        f"gradient descent returns to the minimum {margin:.0%} below your threshold and leaves it {margin:.0%} above.",
+    )
 
 
 @guarded("check_period2_orbit")
-def check_period2_orbit(answer: Any, expr: Any, x: sp.Symbol, step: float, *, tol: float = 1e-9,
-                        attracting: bool | None = None) -> CheckResult:
+def check_period2_orbit(
+    answer: Any, expr: Any, x: sp.Symbol, step: float, *, tol: float = 1e-9, attracting: bool | None = None
+) -> CheckResult:
     r"""Check a claimed period-2 orbit ``(a, b)`` of gradient descent :math:`x \mapsto x - \delta f'(x)` on ``expr``.
 
     Verified by applying the map: :math:`T(a) = b`, :math:`T(b) = a` and :math:`a \ne b` (to ``tol``, relative),
@@ -203,13 +224,15 @@ def check_period2_orbit(answer: Any, expr: Any, x: sp.Symbol, step: float, *, to
     if not (math.isfinite(ta) and math.isfinite(tb)):
         return incorrect(name, "one gradient step from your points overflows: they are far from any orbit.")
     if abs(ta - a) <= scale:
-        return incorrect(name, "your first point is a fixed point of the map (a critical point of f), not on a "
-                          "period-2 orbit.")
+        return incorrect(
+            name, "your first point is a fixed point of the map (a critical point of f), not on a period-2 orbit."
+        )
     miss = max(abs(ta - b), abs(tb - a))
     if scale < miss <= 1e-4 * (1 + abs(a) + abs(b)):
         digits = max(1, int(-math.log10(miss / (1 + abs(a) + abs(b)))))
-        return incorrect(name, f"your points are an orbit only to about {digits} digits: give them at full "
-                         "precision (not rounded).")
+        return incorrect(
+            name, f"your points are an orbit only to about {digits} digits: give them at full precision (not rounded)."
+        )
     if abs(ta - b) > scale and abs(tb - a) > scale:
         return incorrect(name, "one gradient step from either point does not land on the other.")
     if abs(ta - b) > scale:
@@ -220,18 +243,26 @@ def check_period2_orbit(answer: Any, expr: Any, x: sp.Symbol, step: float, *, to
         derivative = sp.lambdify(x, 1 - step * sp.diff(sp.sympify(expr), x, 2), modules="math")
         multiplier = abs(derivative(a) * derivative(b))
         if attracting and not multiplier < 1:
-            return incorrect(name, "this is a period-2 orbit, but it repels gradient descent (|T'(a) T'(b)| > 1): "
-                             "the runs do not end on it. Look for the one they end on.")
+            return incorrect(
+                name,
+                "this is a period-2 orbit, but it repels gradient descent (|T'(a) T'(b)| > 1): "
+                "the runs do not end on it. Look for the one they end on.",
+            )
         if attracting is False and not multiplier > 1:
-            return incorrect(name, "this period-2 orbit attracts gradient descent; the exercise asks for the one "
-                             "that repels.")
-    return correct(name, "T(a) = b and T(b) = a, with a ≠ b" + (", and it attracts." if attracting else
-                                                                 ", and it repels." if attracting is False else "."))
+            return incorrect(
+                name, "this period-2 orbit attracts gradient descent; the exercise asks for the one that repels."
+            )
+    return correct(
+        name,
+        "T(a) = b and T(b) = a, with a ≠ b"
+        + (", and it attracts." if attracting else ", and it repels." if attracting is False else "."),
+    )
 
 
 @guarded("check_bifurcation")
-def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, starts: Any, *,
-                      min_keep: int = 8, tol: float = 1e-8) -> CheckResult:
+def check_bifurcation(
+    answer: Any, expr: Any, x: sp.Symbol, steps: Any, starts: Any, *, min_keep: int = 8, tol: float = 1e-8
+) -> CheckResult:
     r"""Check the data of a bifurcation diagram: iterates of gradient descent on ``expr`` kept after a transient.
 
     ``answer`` must have shape ``(len(steps), n_starts, n_keep)`` with ``n_keep >= min_keep``. Every row must be a
@@ -249,15 +280,19 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, starts: 
     name = "check_bifurcation"
     raw = np.asarray(answer) if isinstance(answer, np.ndarray) else None
     if raw is not None and raw.dtype.kind == "f" and raw.dtype.itemsize < 8:
-        return incorrect(name, f"your data is {raw.dtype}, whose rounding is larger than the check's tolerance: "
-                         "compute in float64.")
+        return incorrect(
+            name, f"your data is {raw.dtype}, whose rounding is larger than the check's tolerance: compute in float64."
+        )
     data = as_float_array(answer, "the data")
     steps = np.asarray(steps, dtype=float)
     start_values = None if np.ndim(starts) == 0 else np.asarray(starts, dtype=float)
     n_starts = int(starts) if start_values is None else start_values.size
     if data.ndim != 3 or data.shape[:2] != (steps.size, n_starts):
-        return incorrect(name, f"shape mismatch: expected (number of steps, number of starts, number kept) = "
-                          f"({steps.size}, {n_starts}, n_keep), got {data.shape}.")
+        return incorrect(
+            name,
+            f"shape mismatch: expected (number of steps, number of starts, number kept) = "
+            f"({steps.size}, {n_starts}, n_keep), got {data.shape}.",
+        )
     if data.shape[2] < min_keep:
         return incorrect(name, f"keep at least {min_keep} iterates per start to see the orbits.")
     finite = np.isfinite(data)
@@ -269,26 +304,36 @@ def check_bifurcation(answer: Any, expr: Any, x: sp.Symbol, steps: Any, starts: 
     pair = finite[:, :, :-1] & finite[:, :, 1:]
     error = np.abs(image - data[:, :, 1:])
     if np.any(error[pair] > tol * (1 + np.abs(data[:, :, 1:][pair]))):
-        return incorrect(name, "some consecutive kept iterates are not one gradient step apart at their step "
-                          "size: are the axes in the right order (steps, starts, kept iterates)?")
+        return incorrect(
+            name,
+            "some consecutive kept iterates are not one gradient step apart at their step "
+            "size: are the axes in the right order (steps, starts, kept iterates)?",
+        )
     if np.any(~finite[:, :, :-1] & finite[:, :, 1:]):
         return incorrect(name, "a row switches from NaN back to numbers: once diverged, an entry should stay NaN.")
     unsettled, periodic = _unsettled_rows(T, data, steps)
     if start_values is not None:
         wrong, judged = _rows_unlike_descent(T, data, steps, start_values)
         if wrong > max(2, 0.002 * judged):
-            return incorrect(name, f"{wrong} rows do not end where gradient descent from their start ends (on "
-                             "another orbit, NaN where it stays bounded, or numbers where it diverges). Did you "
-                             "run every start at every step size, in that order?")
+            return incorrect(
+                name,
+                f"{wrong} rows do not end where gradient descent from their start ends (on "
+                "another orbit, NaN where it stays bounded, or numbers where it diverges). Did you "
+                "run every start at every step size, in that order?",
+            )
     if unsettled > max(2, 0.002 * periodic):
-        return incorrect(name, f"{unsettled} rows have not settled: gradient descent continued from their last kept "
-                          "iterate ends on an orbit far from what they show. Did you discard enough steps, keep the "
-                          "last iterates, and step against the gradient?")
+        return incorrect(
+            name,
+            f"{unsettled} rows have not settled: gradient descent continued from their last kept "
+            "iterate ends on an orbit far from what they show. Did you discard enough steps, keep the "
+            "last iterates, and step against the gradient?",
+        )
     return correct(name, "every row is a piece of a gradient-descent orbit at its step size, after the transient.")
 
 
-def _rows_unlike_descent(T: Callable, data: np.ndarray, steps: np.ndarray, starts: np.ndarray,
-                         n_run: int = 700, tol: float = 1e-2) -> tuple[int, int]:
+def _rows_unlike_descent(
+    T: Callable, data: np.ndarray, steps: np.ndarray, starts: np.ndarray, n_run: int = 700, tol: float = 1e-2
+) -> tuple[int, int]:
     """Rows whose last kept iterate is not where gradient descent run here from their start ends.
 
     Returns (rows that differ, rows compared): compared are rows whose run here diverges or settles on an orbit of
@@ -318,8 +363,9 @@ def _rows_unlike_descent(T: Callable, data: np.ndarray, steps: np.ndarray, start
     return int(wrong.sum()), int((diverged | periodic).sum())
 
 
-def _unsettled_rows(T: Callable, data: np.ndarray, steps: np.ndarray, n_more: int = 600,
-                    tol: float = 1e-2) -> tuple[int, int]:
+def _unsettled_rows(
+    T: Callable, data: np.ndarray, steps: np.ndarray, n_more: int = 600, tol: float = 1e-2
+) -> tuple[int, int]:
     """Count rows whose continuation settles on a periodic orbit that their last kept iterate is not close to.
 
     Each row's last kept iterate is iterated ``n_more`` further steps; where the continuation has then settled on an
@@ -347,4 +393,3 @@ def _unsettled_rows(T: Callable, data: np.ndarray, steps: np.ndarray, n_more: in
         distance = np.min(np.abs(tail - last[None]), axis=0)
     unsettled = judged & ~(distance <= tol * (1 + np.abs(last)))
     return int(unsettled.sum()), int(judged.sum())
-

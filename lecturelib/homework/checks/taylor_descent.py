@@ -12,8 +12,15 @@ import sympy as sp
 from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import align_symbols, compare_scalar, describe, relate, to_sympy, variables_of
 
-__all__ = ["check_gradient_function", "check_hessian", "check_rate_experiment", "check_step_bound",
-           "check_taylor_term", "check_taylor_term_function"]
+__all__ = [
+    "check_gradient_function",
+    "check_hessian",
+    "check_rate_experiment",
+    "check_step_bound",
+    "check_taylor_term",
+    "check_taylor_term_function",
+]
+
 
 @guarded("check_hessian")
 def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
@@ -35,16 +42,22 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
             f"the Hessian must be a sympy Matrix (or a nested list), got {type(answer).__name__}."
         ) from err
     n = len(xs)
-    matrix = matrix.xreplace({v: by for v in matrix.free_symbols for by in xs
-                              if isinstance(v, sp.Symbol) and v.name == by.name and v != by})
+    matrix = matrix.xreplace(
+        {v: by for v in matrix.free_symbols for by in xs if isinstance(v, sp.Symbol) and v.name == by.name and v != by}
+    )
     if matrix.shape != (n, n):
-        return incorrect("check_hessian", f"shape mismatch: a Hessian in {n} variables is {n}×{n}, yours is "
-                          f"{matrix.shape[0]}×{matrix.shape[1]}.")
+        return incorrect(
+            "check_hessian",
+            f"shape mismatch: a Hessian in {n} variables is {n}×{n}, yours is {matrix.shape[0]}×{matrix.shape[1]}.",
+        )
     asymmetric = [(i, j) for i in range(n) for j in range(i + 1, n) if sp.simplify(matrix[i, j] - matrix[j, i]) != 0]
     if asymmetric:
         i, j = asymmetric[0]
-        return incorrect("check_hessian", f"not symmetric: entries ({i}, {j}) and ({j}, {i}) differ, but mixed "
-                          "partial derivatives of a smooth function are equal.")
+        return incorrect(
+            "check_hessian",
+            f"not symmetric: entries ({i}, {j}) and ({j}, {i}) differ, but mixed "
+            "partial derivatives of a smooth function are equal.",
+        )
     problems = []
     for i in range(n):
         for j in range(i, n):
@@ -73,8 +86,9 @@ def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> Chec
         if expected == value:
             return correct("check_step_bound")
         if expected == sp.oo:
-            return incorrect("check_step_bound", "here gᵀHg ≤ 0, so what does the second-order model say about "
-                              "large steps?")
+            return incorrect(
+                "check_step_bound", "here gᵀHg ≤ 0, so what does the second-order model say about large steps?"
+            )
         return incorrect("check_step_bound", "here gᵀHg > 0, so the step bound is finite.")
     return compare_scalar("check_step_bound", value, expected, "your step bound", "numerator and denominator swapped")
 
@@ -98,11 +112,15 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
         return correct("check_taylor_term")
     lower = sp.expand(taylor_polynomial(expr, xs, point, order - 1))
     if relate(value, sp.expand(expected + lower)) == "equal":
-        return incorrect("check_taylor_term", f"this is the whole polynomial of degree {order}; give only the "
-                          f"degree-{order} term.")
+        return incorrect(
+            "check_taylor_term", f"this is the whole polynomial of degree {order}; give only the degree-{order} term."
+        )
     if relation == "different" and _mixed_terms_miscounted(value, expected, xs, point):
-        return incorrect("check_taylor_term", "the pure powers are right but the mixed terms are not: count how "
-                          "many orderings (i, j, k) of the sum give the same mixed derivative.")
+        return incorrect(
+            "check_taylor_term",
+            "the pure powers are right but the mixed terms are not: count how "
+            "many orderings (i, j, k) of the sum give the same mixed derivative.",
+        )
     return incorrect("check_taylor_term", describe(relation, "your term"))
 
 
@@ -148,20 +166,23 @@ def check_taylor_term_function(function: Any, order: int = 3, *, n_cases: int = 
         expr = c[0] * x**3 * y + c[1] * x * y**2 + c[2] * y**4 + (c[3] + 1) * sp.sin(x + 2 * y)
         point = [sp.Rational(int(v), 2) for v in rng.integers(-2, 3, size=2)]
         value = call_student(function, expr, (x, y), point)
-        expected = sp.expand(taylor_polynomial(expr, (x, y), point, order)
-                             - taylor_polynomial(expr, (x, y), point, order - 1))
+        expected = sp.expand(
+            taylor_polynomial(expr, (x, y), point, order) - taylor_polynomial(expr, (x, y), point, order - 1)
+        )
         relation = relate(sp.expand(to_sympy(value, "the returned term")), expected)
         if relation != "equal":
-            return incorrect("check_taylor_term_function",
-                              f"test case {case + 1} of {n_cases} (a random f of two variables): "
-                              + describe(relation, "the returned term"))
+            return incorrect(
+                "check_taylor_term_function",
+                f"test case {case + 1} of {n_cases} (a random f of two variables): "
+                + describe(relation, "the returned term"),
+            )
     return correct("check_taylor_term_function", f"correct on {n_cases} random functions.")
 
 
-
 @guarded("check_gradient_function")
-def check_gradient_function(grad: Any, loss: Callable[..., float], shapes: Sequence[tuple[int, ...]], *,
-                            n_cases: int = 3, seed: int = 0) -> CheckResult:
+def check_gradient_function(
+    grad: Any, loss: Callable[..., float], shapes: Sequence[tuple[int, ...]], *, n_cases: int = 3, seed: int = 0
+) -> CheckResult:
     r"""Check a student's gradient ``grad(*args)`` of ``loss(*args)`` with respect to its LAST argument.
 
     ``shapes`` gives the shape of each argument; random arguments are drawn and ``grad`` is compared with a central
@@ -178,8 +199,11 @@ def check_gradient_function(grad: Any, loss: Callable[..., float], shapes: Seque
         value = as_float_array(call_student(grad, *args), "the returned gradient")
         w = args[-1]
         if value.shape != w.shape:
-            return incorrect("check_gradient_function", f"shape mismatch: the gradient must have the shape of the "
-                              f"variable, {w.shape}, but yours has shape {value.shape}.")
+            return incorrect(
+                "check_gradient_function",
+                f"shape mismatch: the gradient must have the shape of the "
+                f"variable, {w.shape}, but yours has shape {value.shape}.",
+            )
         reference = np.zeros_like(w)
         h = 1e-6
         for index in np.ndindex(w.shape):
@@ -189,13 +213,17 @@ def check_gradient_function(grad: Any, loss: Callable[..., float], shapes: Seque
         scale = 1e-5 * (1 + np.abs(reference).max())
         if np.abs(value - reference).max() <= scale:
             continue
-        for factor, message in ((-1.0, "your gradient has the wrong sign."),
-                                (2.0, "your gradient is off by a factor of 2: check the ½ in the loss."),
-                                (0.5, "your gradient is off by a factor of 2: check the ½ in the loss.")):
+        for factor, message in (
+            (-1.0, "your gradient has the wrong sign."),
+            (2.0, "your gradient is off by a factor of 2: check the ½ in the loss."),
+            (0.5, "your gradient is off by a factor of 2: check the ½ in the loss."),
+        ):
             if np.abs(value - factor * reference).max() <= scale:
                 return incorrect("check_gradient_function", message)
-        return incorrect("check_gradient_function", f"your gradient disagrees with a finite-difference gradient of "
-                          f"the loss (random test case {case + 1}).")
+        return incorrect(
+            "check_gradient_function",
+            f"your gradient disagrees with a finite-difference gradient of the loss (random test case {case + 1}).",
+        )
     return correct("check_gradient_function", f"matches finite differences on {n_cases} random inputs.")
 
 
@@ -276,16 +304,25 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if not np.all(np.isfinite(values)):
         return incorrect(name, "the loss is not finite along a run with step 1/L: is L too small?")
     if curvature_seen > smoothness * (1 + 1e-4):
-        return incorrect(name, "L is too small: the loss curves more steeply than L somewhere along your run, so "
-                          "it is not an upper bound on the Hessian's largest eigenvalue.")
+        return incorrect(
+            name,
+            "L is too small: the loss curves more steeply than L somewhere along your run, so "
+            "it is not an upper bound on the Hessian's largest eigenvalue.",
+        )
     top, lowest, constant = _probe(f, g, w0, w, rng)
     if top > smoothness * (1 + 1e-4):
-        return incorrect(name, "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
-                          "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).")
+        return incorrect(
+            name,
+            "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
+            "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).",
+        )
     reference = np.minimum.accumulate(np.asarray(squares))
     if not np.allclose(claimed, reference, rtol=1e-6, atol=1e-12):
-        return incorrect(name, "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
-                          "(is it the running minimum of the squared gradient norm, one entry per step?).")
+        return incorrect(
+            name,
+            "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
+            "(is it the running minimum of the squared gradient norm, one entry per step?).",
+        )
     # A longer run here, for the lowest loss it reaches.
     with np.errstate(all="ignore"):
         for _ in range(max(0, 2000 - claimed.size)):
@@ -298,16 +335,25 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     if lowest < loss_min - 1e-9 * (1 + abs(loss_min)):
         return incorrect(name, "loss_min is not a lower bound: the loss goes below it.")
     if constant:
-        return incorrect(name, "your loss has the same Hessian everywhere the check looked: a plain quadratic is "
-                         "the lectures' example. Choose a loss whose curvature changes (the exercise asks for one "
-                         "the lectures did not use).")
+        return incorrect(
+            name,
+            "your loss has the same Hessian everywhere the check looked: a plain quadratic is "
+            "the lectures' example. Choose a loss whose curvature changes (the exercise asks for one "
+            "the lectures did not use).",
+        )
     if top > 0 and smoothness > 10 * top:
-        return incorrect(name, "L is more than 10 times the largest curvature found anywhere the check looked: a "
-                         "bound that loose makes the experiment say nothing. Derive a tighter L.")
+        return incorrect(
+            name,
+            "L is more than 10 times the largest curvature found anywhere the check looked: a "
+            "bound that loose makes the experiment say nothing. Derive a tighter L.",
+        )
     if values[0] - loss_min > 10 * max(values[0] - lowest, 1e-12):
-        return incorrect(name, "loss_min lies far below every loss value found (more than 10 times further below "
-                         "L(w₀) than the lowest): a bound that loose makes the experiment say nothing. Derive a "
-                         "tighter lower bound.")
+        return incorrect(
+            name,
+            "loss_min lies far below every loss value found (more than 10 times further below "
+            "L(w₀) than the lowest): a bound that loose makes the experiment say nothing. Derive a "
+            "tighter lower bound.",
+        )
     t = np.arange(1, claimed.size + 1)
     bound = 2 * smoothness * (values[0] - loss_min) / t
     if np.any(claimed > bound * (1 + 1e-9)):
@@ -315,8 +361,9 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     return correct(name, f"your run of {claimed.size} steps stays below 2L(L(w₀) − L*)/t at every t.")
 
 
-def _probe(f: Callable, g: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator,
-           max_dim: int = 50) -> tuple[float, float, bool]:
+def _probe(
+    f: Callable, g: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.random.Generator, max_dim: int = 50
+) -> tuple[float, float, bool]:
     """(largest Hessian eigenvalue, lowest loss, whether every Hessian was the same) at probe points.
 
     The probes are the origin, the run's two ends, and points at distances 0.1, 1, 10, 100 and 1000 from each in
@@ -356,5 +403,6 @@ def _probe(f: Callable, g: Callable, w0: np.ndarray, w_end: np.ndarray, rng: np.
                     top = max(top, bend)
     constant = len(hessians) >= 3 and all(
         np.allclose(hessian, hessians[0], rtol=1e-4, atol=1e-6 * (1 + np.abs(hessians[0]).max()))
-        for hessian in hessians)
+        for hessian in hessians
+    )
     return top, lowest, constant
