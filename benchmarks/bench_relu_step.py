@@ -123,9 +123,8 @@ def main() -> None:
         # On a loaded machine torch's default thread pool can be many times slower than one thread on this tiny
         # problem; the target is checked against the faster of the two, the conservative choice.
         torch_us = min(us["torch"], us["torch1"])
-        print(
-            f"torch {torch.__version__} autograd + SGD, default threads ({torch.get_num_threads()}): {us['torch']:8.1f} us/step"
-        )
+        threads = torch.get_num_threads()
+        print(f"torch {torch.__version__} autograd + SGD, default threads ({threads}): {us['torch']:8.1f} us/step")
         print(f"torch {torch.__version__} autograd + SGD, 1 thread: {us['torch1']:8.1f} us/step")
     print(f"numpy (vectorized)           : {numpy_us:8.1f} us/step")
     print(f"lecturelib.relu_nets.train   : {ours:8.1f} us/step")

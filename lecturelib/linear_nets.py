@@ -315,7 +315,7 @@ def _theorem1_bound_scaled(layers: list[np.ndarray]) -> float:
     """Theorem 1's bound for huge or tiny layers: each layer divided by a power of two, the sum formed in logs."""
     scales = [max(power_of_two_scale(w, always=True), np.finfo(np.float64).tiny) for w in layers]
     logs = [math.log(c) for c in scales]
-    normal = [w / c for w, c in zip(layers, scales)]
+    normal = [w / c for w, c in zip(layers, scales, strict=True)]
     pre = _prefixes(normal)
     suf = _suffixes(normal)
     U, _, Vt = np.linalg.svd(pre[-1])
@@ -566,7 +566,7 @@ def _train_layers(target, layers, step, n_steps):
             if t == n_steps:
                 break
             grads = _gradient(target, layers)
-            layers = [w - step * g for w, g in zip(layers, grads)]
+            layers = [w - step * g for w, g in zip(layers, grads, strict=True)]
             taken = t + 1
     return layers, losses[: taken + 1], diverged
 

@@ -23,6 +23,7 @@ matrix row by row.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,14 +69,14 @@ class TanhMLP:
     @property
     def n_params(self) -> int:
         """The length of the flat parameter vector: :math:`\\sum_k n_k (n_{k-1} + 1)`."""
-        return sum(n_out * (n_in + 1) for n_in, n_out in zip(self.widths[:-1], self.widths[1:]))
+        return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(self.widths))
 
     def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """The layers ``[(W_1, b_1), ..., (W_K, b_K)]`` as views into ``theta``."""
         theta = self._check_theta(theta)
         layers = []
         start = 0
-        for n_in, n_out in zip(self.widths[:-1], self.widths[1:]):
+        for n_in, n_out in itertools.pairwise(self.widths):
             W = theta[start : start + n_out * n_in].reshape(n_out, n_in)
             start += n_out * n_in
             b = theta[start : start + n_out]
@@ -92,7 +93,7 @@ class TanhMLP:
         gain = real_number(gain, "gain", above=0.0)
         rng = np.random.default_rng(seed)
         parts = []
-        for n_in, n_out in zip(self.widths[:-1], self.widths[1:]):
+        for n_in, n_out in itertools.pairwise(self.widths):
             parts.append(rng.standard_normal(n_out * n_in) * (gain / np.sqrt(n_in)))
             parts.append(np.zeros(n_out))
         return np.concatenate(parts)

@@ -406,7 +406,7 @@ class Adam(_Optimizer):
         return new, (m, v, t)
 
     def preconditioner(self, state) -> np.ndarray | None:
-        m, v, t = state
+        _m, v, t = state
         if t == 0:
             return None
         return np.sqrt(v / (1.0 - self.beta2**t)) + self.eps

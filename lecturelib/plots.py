@@ -57,8 +57,8 @@ PALETTE = (
 MIN_FONT_SIZE = 9.5
 
 #: The rcParams of the course style: column-wide figures at 100 px per inch (shown in a notebook as PNG at twice
-#: that, for high-density screens), laid out to fit their labels and legends, font sizes that stay at least as large as the site's small text, a transparent background, dark text
-#: and the palette above.
+#: that, for high-density screens), laid out to fit their labels and legends, font sizes that stay at least as large
+#: as the site's small text, a transparent background, dark text and the palette above.
 COURSE_STYLE = {
     "figure.figsize": (COLUMN_WIDTH, 3.6),
     "figure.autolayout": True,
@@ -171,7 +171,7 @@ def cobweb(
     color: str = "C3",
     label: str | None = "iterates",
 ) -> np.ndarray:
-    r"""Draw the cobweb diagram of :math:`x_{k+1} = u(x_k)` on ``ax``: the graph of :math:`u`, the diagonal and the path.
+    r"""Draw the cobweb diagram of :math:`x_{k+1} = u(x_k)` on ``ax``: the graph of :math:`u`, the diagonal, the path.
 
     Parameters
     ----------

@@ -644,8 +644,9 @@ class Trajectory:
         ``losses[k]`` is the loss at iterate k, for k = 0, ..., n_steps (at the iterate where a run diverges, the
         loss that stopped it, possibly ``inf``; NaN after it).
     moves : numpy.ndarray
-        ``moves[k]`` is :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`, for
-        k = 0, ..., n_steps - 1 (NaN after a divergence).
+        ``moves[k]`` is
+        :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`,
+        for k = 0, ..., n_steps - 1 (NaN after a divergence).
     tail : numpy.ndarray
         The last ``record_last`` iterates :math:`\\theta_{n-K+1}, \\dots, \\theta_n` as rows (NaN if diverged).
     diverged : bool

@@ -105,7 +105,7 @@ def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, s
         if number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             raise ValueError(f"point values must be finite, got {value!r}")
         converted.append(number)
-    return dict(zip(variables, converted))
+    return dict(zip(variables, converted, strict=True))
 
 
 def _numeric_value(entry: sp.Expr, what: str, point: Any) -> sp.Float:
@@ -223,7 +223,7 @@ def _check_critical(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict, point: Any)
         h = hessian(f, xs).subs(at, simultaneous=True)
         size = max([abs(_numeric_value(e, "Hessian", point)) for e in h] + [1])
         coords = [abs(sp.N(v, _DIGITS)) for v in at.values() if not v.free_symbols]
-        tolerance = 1e-8 * size * max(coords + [1])
+        tolerance = 1e-8 * size * max([*coords, 1])
     else:
         tolerance = 0
     for component in g:

@@ -204,7 +204,8 @@ def test_every_formula_has_assistive_mathml(browser, built_site: Path):
             try:
                 counts = tab.evaluate("""() => {
                     const all = [...document.querySelectorAll('mjx-container')];
-                    const bare = all.filter(c => !c.querySelector('mjx-assistive-mml math') && !c.getAttribute('aria-label'));
+                    const bare = all.filter(
+                        c => !c.querySelector('mjx-assistive-mml math') && !c.getAttribute('aria-label'));
                     return [all.length, bare.length];
                 }""")
             finally:

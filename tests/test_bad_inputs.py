@@ -147,7 +147,7 @@ def test_track_sharpness_accepts_every_valid_step_type():
 def test_bifurcation_of_a_sympy_expression_numba_cannot_compile(expr):
     # numba raised its TypingError from deep inside; NumPy is tried next, and if it cannot evaluate f' either
     # (polygamma, DiracDelta, Bessel functions need SciPy) the error names grad and says what to pass instead
-    with pytest.raises(TypeError, match="grad.*callable"):
+    with pytest.raises(TypeError, match=r"grad.*callable"):
         bifurcation(expr, [0.1], [0.5], 1, 2)
 
 
@@ -306,7 +306,7 @@ def test_top_hessian_eigenvalue_next_to_a_relu_kink(seed, step, exact):
     theta, grad, H = _relu_end_point(seed, step)
     top = np.linalg.eigvalsh(H)[-1]
     assert top == pytest.approx(exact, abs=1e-3)
-    with pytest.raises(ValueError, match="not differentiable.*hvp"):
+    with pytest.raises(ValueError, match=r"not differentiable.*hvp"):
         top_hessian_eigenvalue(grad, theta)
     assert top_hessian_eigenvalue(grad, theta, hvp=lambda v: H @ v) == pytest.approx(top, rel=1e-6)
 

@@ -158,7 +158,7 @@ def flat_linear_net_gradient(R: np.ndarray, shapes: list[tuple[int, int]]):
     cuts = np.cumsum(sizes)[:-1]
 
     def layers(theta):
-        return [part.reshape(shape) for part, shape in zip(np.split(theta, cuts), shapes)]
+        return [part.reshape(shape) for part, shape in zip(np.split(theta, cuts), shapes, strict=True)]
 
     def grad(theta):
         return np.concatenate([g.ravel() for g in linear_nets.gradient(R, layers(theta))])
@@ -283,7 +283,7 @@ def test_track_sharpness_bad_arguments():
 
 @pytest.mark.parametrize("eigenvalues, seed", [([0.0, 0.0001, 0.0, 0.0, -18.0], 15), ([0.0] * 29 + [1e-4], 3)])
 def test_a_cluster_just_below_the_top_eigenvalue_does_not_stop_lanczos_early(eigenvalues, seed):
-    """Many zeros and one tiny positive eigenvalue: a small residual alone stopped at a Ritz value inside the cluster."""
+    """Many zeros and one tiny positive eigenvalue: a small residual alone stopped at a Ritz value in the cluster."""
     A = random_symmetric(eigenvalues, seed)
     rng = np.random.default_rng(seed + 1)
     theta = rng.standard_normal(A.shape[0])

@@ -289,7 +289,7 @@ def _ink_contrast(shot: np.ndarray, background: tuple) -> tuple[float, tuple]:
     levels, counts = np.unique(neutral // 8, axis=0, return_counts=True)
     candidates = [
         tuple(np.median(neutral[np.all(neutral // 8 == level, axis=1)], axis=0) / 255)
-        for level, count in zip(levels, counts)
+        for level, count in zip(levels, counts, strict=True)
         if count >= 100
     ]
     assert candidates, "no text or axes found in the figure"

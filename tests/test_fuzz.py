@@ -259,7 +259,7 @@ def _array_variants(value):
 
 def _grid():
     cases = []
-    for name, (function, kwargs) in CALLS.items():
+    for name, (_function, kwargs) in CALLS.items():
         for arg, value in kwargs.items():
             values = dict(BAD_VALUES)
             if isinstance(value, np.ndarray) or (isinstance(value, list) and not callable(value)):

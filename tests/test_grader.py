@@ -65,7 +65,9 @@ POINTS = {
 }
 
 WRONG = {
-    "H_h = ...": "h = x**3 * y - 2 * x * y**2 + sp.exp(x) * y\nH_h = sp.hessian(h, (x, y))\nH_h[0, 0] = H_h[0, 0] / 2\n",
+    "H_h = ...": (
+        "h = x**3 * y - 2 * x * y**2 + sp.exp(x) * y\nH_h = sp.hessian(h, (x, y))\nH_h[0, 0] = H_h[0, 0] / 2\n"
+    ),
     "def grad_ls": "def grad_ls(Phi, y, w):\n    return 2 * Phi @ (Phi.T @ w - y)\n",
     "eps_max_1 = ...": "eps_max_1 = 2\neps_max_2 = 4\n",
     "T3 = ...": "T3 = x**3 / 6 + x**2 * y / 3 - x * y**2 / 6\n",
@@ -301,7 +303,7 @@ EXPECTED = {  # student: (total, status)
 
 
 def test_every_submission_gets_the_grade_it_deserves(graded):
-    tmp, result, rows, _ = graded
+    _tmp, result, rows, _ = graded
     got = {student: (float(row["total"]), row["status"]) for student, row in rows.items()}
     assert got == {student: (float(total), status) for student, (total, status) in EXPECTED.items()}
     assert all(row["max"] == "14" for row in rows.values())
@@ -311,7 +313,7 @@ def test_every_submission_gets_the_grade_it_deserves(graded):
 
 
 def test_student_code_has_no_network(graded):
-    tmp, result, _, listener = graded
+    _tmp, result, _, listener = graded
     if "network not isolated" in result.stdout:
         pytest.skip(result.stdout)
     assert "network isolated" in result.stdout

@@ -450,7 +450,7 @@ def solution_blocks(text: str) -> tuple[list[str], str]:
             index += 1
             continue
         fence = opening[1]
-        closing = re.compile(re.escape(fence[0]) + "{%d,}\\s*" % len(fence))
+        closing = re.compile(re.escape(fence[0]) + f"{{{len(fence)},}}\\s*")
         close = next(i for i in range(index + 1, len(lines)) if closing.fullmatch(lines[i]))
         if opening[2] == "solution":
             solutions.append("\n".join(lines[index + 1 : close]))
@@ -908,7 +908,7 @@ def test_checks_accept_the_keyword_names_their_signature_advertises():
     def loss(phi, target, w):
         return 0.5 * np.sum((phi.T @ w - target) ** 2)
 
-    assert list(inspect.signature(hw.check_gradient_function).parameters)[0] == "grad"
+    assert next(iter(inspect.signature(hw.check_gradient_function).parameters)) == "grad"
     result = hw.check_gradient_function(grad=lambda p, t, w: p @ (p.T @ w - t), loss=loss, shapes=[(3, 5), (5,), (3,)])
     assert result.status == "correct"
     assert hw.check_taylor_term_function(function=lambda e, v, p: ...).status == "unanswered"

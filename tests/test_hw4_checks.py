@@ -1,5 +1,8 @@
-"""Tests of the homework-4 checks (lecturelib.homework.checks.optimizers): right answers are accepted, typical wrong ones rejected with a message that names
-the mistake and never contains the expected answer, placeholders are "unanswered"."""
+"""Tests of the homework-4 checks (lecturelib.homework.checks.optimizers).
+
+Right answers are accepted, typical wrong ones rejected with a message that names the mistake and never contains the
+expected answer, placeholders are "unanswered".
+"""
 
 from __future__ import annotations
 

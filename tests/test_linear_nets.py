@@ -5,6 +5,8 @@ The Hessian is formed independently of the library's `hessian`, by central finit
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,7 +29,7 @@ def fd_hessian(R, weights, h=1e-5):
 
     def grad(vector):
         layers, start = [], 0
-        for shape, size in zip(shapes, sizes):
+        for shape, size in zip(shapes, sizes, strict=True):
             layers.append(vector[start : start + size].reshape(shape))
             start += size
         return np.concatenate([g.ravel() for g in ln.gradient(R, layers)])
@@ -132,7 +134,7 @@ def test_theorem1_scalar_case_is_two_over_sum_of_products_and_equals_two_over_la
 def test_theorem1_bound_can_be_made_arbitrarily_small_by_unbalanced_layers():
     bounds = [ln.theorem1_bound([c, 1.0 / c]) for c in (1.0, 10.0, 100.0, 1000.0)]
     assert bounds[0] == pytest.approx(1.0)
-    assert all(b2 < b1 / 50 for b1, b2 in zip(bounds, bounds[1:]))
+    assert all(b2 < b1 / 50 for b1, b2 in itertools.pairwise(bounds))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -318,7 +320,7 @@ def test_compiled_and_numpy_training_agree_on_a_benign_run():
     compiled = ln.train(R, 3, 0.05, 300, init=init)
     layers, losses, diverged = ln._train_layers(R, [w.copy() for w in init], 0.05, 300)
     np.testing.assert_allclose(compiled.losses, losses, rtol=1e-9, atol=1e-15)
-    for a, b in zip(compiled.weights, layers):
+    for a, b in zip(compiled.weights, layers, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-10)
     assert not diverged and not compiled.diverged
 
@@ -330,7 +332,7 @@ def test_train_on_non_square_layers_reduces_the_loss_and_copies_init():
     R = rng.normal(size=(3, 2))
     result = ln.train(R, 2, 0.05, 2000, init=init)
     assert result.losses[-1] < 1e-10 and len(result.losses) == 2001
-    for a, b in zip(init, keep):
+    for a, b in zip(init, keep, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -350,7 +352,7 @@ def test_train_scalar_matches_train_on_one_by_one_layers():
     rng = np.random.default_rng(8)
     starts = rng.uniform(-2, 2, size=(5, 3))
     weights, diverged = ln.train_scalar(1.5, starts, 0.05, 500)
-    for row, w in zip(starts, weights):
+    for row, w in zip(starts, weights, strict=True):
         result = ln.train(1.5, 3, 0.05, 500, init=list(row))
         np.testing.assert_allclose([x[0, 0] for x in result.weights], w, rtol=1e-10, atol=1e-12)
     assert not diverged.any()

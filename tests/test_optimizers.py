@@ -123,7 +123,10 @@ def companion_radius(kind: str, c: float, b: float) -> float:
 
 def run_on_quadratic(optimizer, curvature: float, step: float, n_steps: int) -> np.ndarray:
     """|x_k| of the library's optimizer on f(x) = ½ λ x² from x = 1."""
-    grad = lambda x: curvature * x
+
+    def grad(x):
+        return curvature * x
+
     x = np.array([1.0])
     state = optimizer.init(x)
     out = [1.0]
@@ -310,7 +313,10 @@ def test_preconditioned_sharpness_on_the_tanh_network_against_the_dense_hessian(
     net = TanhMLP((1, 6, 1))
     X = np.linspace(-1, 1, 12)[:, None]
     Y = np.sin(2 * X)
-    grad = lambda t: net.grad(t, X, Y)
+
+    def grad(t):
+        return net.grad(t, X, Y)
+
     theta = net.init(seed=3)
     p = np.random.default_rng(0).uniform(1e-4, 1e-1, net.n_params)
     h = 1e-5
@@ -325,7 +331,10 @@ def test_preconditioned_sharpness_on_the_tanh_network_against_the_dense_hessian(
 def test_minibatch_sgd_uses_its_batches_and_warmup_scales_the_step():
     rng = np.random.default_rng(0)
     Xd, yd = rng.standard_normal((8, 3)), rng.standard_normal(8)
-    batch_grad = lambda t, idx: Xd[idx].T @ (Xd[idx] @ t - yd[idx]) / len(idx)
+
+    def batch_grad(t, idx):
+        return Xd[idx].T @ (Xd[idx] @ t - yd[idx]) / len(idx)
+
     opt = MiniBatchSGD(batch_grad, 8, 2, seed=5, warmup=4)
     state = opt.init(np.zeros(3))
     draws = np.random.default_rng(5)

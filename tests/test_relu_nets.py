@@ -50,7 +50,7 @@ def _reference_gd(W, V, b, X, Y, step, n_steps):
     for _ in range(n_steps):
         gW = np.zeros_like(W)
         gV = np.zeros_like(V)
-        for x, y in zip(X, Y):
+        for x, y in zip(X, Y, strict=True):
             z = V @ x - b
             h = np.where(z > 0, z, 0.0)
             e = W @ h - y
@@ -169,7 +169,7 @@ def test_jacobian_norm_bounds_twice_the_theorem4_product(seed, n, r):
 def test_theorem4_holds_at_every_converged_run_of_a_randomized_set():
     rng = np.random.default_rng(2018)
     converged = 0
-    for trial in range(60):
+    for _trial in range(60):
         n = int(rng.integers(1, 3))
         r = int(rng.integers(3, 7))
         N = 20

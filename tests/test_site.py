@@ -193,7 +193,7 @@ def test_explorable_sliders_change_the_figure(browser, server: str, built_site: 
     for page in _pages(built_site):
         if "_anim_slider" not in page.read_text(encoding="utf-8"):
             continue
-        errors, outside, failed, tab, context = _visit(browser, server, built_site, page)
+        errors, outside, _failed, tab, context = _visit(browser, server, built_site, page)
         try:
             sliders = tab.locator("input[type=range][id^=_anim_slider]")
             for i in range(sliders.count()):

@@ -105,9 +105,9 @@ def _all_multi_indices(n, k):
 @pytest.mark.parametrize("order", range(5))
 def test_multivariate_taylor_has_the_functions_derivatives_up_to_its_order(f, xs, p, order):
     T = taylor_polynomial(f, xs, p, order)
-    at = dict(zip(xs, p))
+    at = dict(zip(xs, p, strict=True))
     for alpha in _all_multi_indices(len(xs), order + 1):
-        spec = [item for v, k in zip(xs, alpha) for item in (v, k) if k]
+        spec = [item for v, k in zip(xs, alpha, strict=True) for item in (v, k) if k]
         dT = sp.diff(T, *spec) if spec else T
         df = sp.diff(f, *spec) if spec else f
         value = sp.simplify(dT.subs(at) - df.subs(at)) if sum(alpha) <= order else sp.simplify(dT)
@@ -128,7 +128,7 @@ def test_multivariate_taylor_remainder_is_of_the_next_order(f, xs, p, order):
         ratios = []
         for k in (2, 3, 4, 5):
             h = sp.Rational(1, 10**k)
-            point = {v: c + h * d for v, c, d in zip(xs, p, direction)}
+            point = {v: c + h * d for v, c, d in zip(xs, p, direction, strict=True)}
             ratios.append(abs(sp.N(remainder.subs(point) / (h * norm) ** (order + 1), 40)))
         # Bounded: the ratios settle (on the (k+1)-th directional term), they do not grow like 1/h as h shrinks.
         assert max(ratios) < 100
@@ -137,7 +137,7 @@ def test_multivariate_taylor_remainder_is_of_the_next_order(f, xs, p, order):
     if order >= 1:
         lower = f - taylor_polynomial(f, xs, p, order - 1)
         h = sp.Rational(1, 10**5)
-        point = {v: c + h for v, c in zip(xs, p)}
+        point = {v: c + h for v, c in zip(xs, p, strict=True)}
         term = sp.N((T - taylor_polynomial(f, xs, p, order - 1)).subs(point), 40)
         if abs(term) > 1e-30:
             assert abs(sp.N(lower.subs(point) / h ** (order + 1), 40)) > 1e3
@@ -146,7 +146,7 @@ def test_multivariate_taylor_remainder_is_of_the_next_order(f, xs, p, order):
 @pytest.mark.parametrize("f, xs, p", MULTIVARIATE)
 def test_third_order_term_is_the_third_derivative_tensor_contracted_three_times(f, xs, p):
     n = len(xs)
-    at = dict(zip(xs, p))
+    at = dict(zip(xs, p, strict=True))
     h = [v - at[v] for v in xs]
     term = sp.Integer(0)
     for i in range(n):
@@ -225,13 +225,13 @@ def test_exact_change_of_a_quadratic_is_negative_iff_the_step_is_below_the_bound
         return
     bound = descent_step_bound(f, ws, p)
     eps = sp.Rational(fraction.numerator, fraction.denominator) * (1 if bound == sp.oo else bound)
-    at = dict(zip(ws, p))
-    stepped = {w: at[w] - eps * gi for w, gi in zip(ws, g)}
+    at = dict(zip(ws, p, strict=True))
+    stepped = {w: at[w] - eps * gi for w, gi in zip(ws, g, strict=True)}
     change = sp.simplify(f.subs(stepped, simultaneous=True) - f.subs(at))
     assert bool(change < 0) == (bool(eps > 0) and bool(eps < bound))
     if bound != sp.oo:
         # At the bound itself the change is exactly zero.
-        at_bound = {w: at[w] - bound * gi for w, gi in zip(ws, g)}
+        at_bound = {w: at[w] - bound * gi for w, gi in zip(ws, g, strict=True)}
         assert sp.simplify(f.subs(at_bound, simultaneous=True) - f.subs(at)) == 0
 
 

@@ -3,9 +3,10 @@
 A local Sphinx extension (registered in ``_config.yml`` under ``sphinx.local_extensions``); it changes nothing in
 the HTML builds. The README's "PDF edition" paragraph gives the commands::
 
-    jupyter-book build . --builder pdflatex                      # student edition: _build/latex/step-size-matters.pdf
+    # student edition: _build/latex/step-size-matters.pdf
+    jupyter-book build . --builder pdflatex
+    # instructor edition: _build/instructor/_build/latex/step-size-matters-instructor.pdf
     COURSE_EDITION=instructor jupyter-book build . --builder pdflatex --path-output _build/instructor
-                                        # instructor edition: _build/instructor/_build/latex/step-size-matters-instructor.pdf
 
 For the LaTeX builder only it
 

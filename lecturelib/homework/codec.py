@@ -165,7 +165,7 @@ def decode(data: Any, function_factory: Callable[[str], Any] | None = None, dept
         return data
     if not isinstance(data, dict) or len(data) == 0:
         raise DecodeError(f"unexpected {type(data).__name__}")
-    (kind, payload), *rest = data.items()
+    (kind, payload), *_rest = data.items()
     if kind == "ellipsis":
         return Ellipsis
     if kind == "missing":

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "GATED_SOLUTION",
@@ -70,7 +70,7 @@ def _directive(token: Any) -> tuple[str, str, dict, list[str]] | None:
         has_content = True
         optional_arguments = 1
         final_argument_whitespace = True
-        option_spec = {
+        option_spec: ClassVar[dict] = {
             "label": directives.unchanged,
             "class": directives.unchanged,
             "nonumber": directives.flag,
@@ -167,7 +167,7 @@ def _mark_solutions(notebook: Any) -> list[Cell]:
         lines = source_cell.source.split("\n")
         pending: list[str] = []
 
-        def flush() -> None:
+        def flush(pending: list[str], gated: bool) -> None:
             text = "\n".join(pending).strip("\n")
             if text.strip():
                 cells.append(Cell("markdown", text, {}, gated))
@@ -191,7 +191,7 @@ def _mark_solutions(notebook: Any) -> list[Cell]:
                 continue
             pending.extend(lines[position:start])
             position = end
-            flush()
+            flush(pending, gated)
             _, argument, options, body = directive
             if name == GATED_SOLUTION[0]:
                 if gated:
@@ -219,7 +219,7 @@ def _mark_solutions(notebook: Any) -> list[Cell]:
                     )
                 )
         pending.extend(lines[position:])
-        flush()
+        flush(pending, gated)
     if gated:
         raise ValueError("a {solution-start} directive is never closed by a {solution-end}")
     return cells

@@ -180,7 +180,7 @@ def describe(relation: str, what: str) -> str:
 
 
 def compare_scalar(name: str, value: sp.Expr, expected: sp.Expr, what: str, reciprocal: str) -> CheckResult:
-    """Correct if ``value`` equals ``expected``; otherwise name the mistake (reciprocal, sign, factor) without the answer."""
+    """Correct if ``value`` equals ``expected``; else name the mistake (reciprocal, sign, factor), not the answer."""
     relation = relate(value, expected)
     if relation == "equal":
         return correct(name)

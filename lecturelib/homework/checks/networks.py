@@ -192,9 +192,9 @@ def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 
             raise StudentError(f"your function must return a number, got {type(raw).__name__}.") from err
         x_norm = np.linalg.norm(X, axis=1)
 
-        def out_norm(pre: np.ndarray, relu: bool = True) -> np.ndarray:
+        def out_norm(pre: np.ndarray, relu: bool = True, W: np.ndarray = net.W) -> np.ndarray:
             hidden = np.maximum(pre, 0.0) if relu else pre
-            return np.linalg.norm(hidden @ net.W.T, axis=1)
+            return np.linalg.norm(hidden @ W.T, axis=1)
 
         f_norm = out_norm(X @ net.V.T - net.b)
         reference = float(np.max(x_norm * f_norm))
@@ -270,7 +270,7 @@ def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
             truth = "period 4"
         else:
             truth = "other"
-    if label not in _RUN_LABELS + ("diverged",):
+    if label not in (*_RUN_LABELS, "diverged"):
         raise StudentError(f"answer with one of {', '.join(map(repr, _RUN_LABELS))}.")
     if label == truth:
         return correct(name)

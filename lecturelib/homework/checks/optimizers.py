@@ -1,8 +1,8 @@
 """Checks for homework set 4 (optimizers beyond gradient descent): thresholds, edge levels, mean-square radii, warmup.
 
-Introduced in homework set 4 (``book/homework/hw4_optimizers.md``). Each check tests a property of the answer (a simulated linear map, an independently
-computed radius, a training run it repeats itself) and never shows the expected answer. Results are
-:class:`lecturelib.homework.CheckResult` objects.
+Introduced in homework set 4 (``book/homework/hw4_optimizers.md``). Each check tests a property of the answer (a
+simulated linear map, an independently computed radius, a training run it repeats itself) and never shows the
+expected answer. Results are :class:`lecturelib.homework.CheckResult` objects.
 """
 
 from __future__ import annotations
@@ -207,8 +207,8 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
         "it ignores the batch size (the variance is divided by B)": lambda h, d, B: (
             (1 - d * h.mean()) ** 2 + d**2 * h.var()
         ),
-        "it uses the sample variance (ddof=1); with replacement the population variance (ddof=0) is the right one": lambda h, d, B: (
-            (1 - d * h.mean()) ** 2 + d**2 * h.var(ddof=1) / B
+        "it uses the sample variance (ddof=1); with replacement the population variance (ddof=0) is the right one": (
+            lambda h, d, B: (1 - d * h.mean()) ** 2 + d**2 * h.var(ddof=1) / B
         ),
         "it is gradient descent's radius: the spread of the curvatures is missing": lambda h, d, B: (
             (1 - d * h.mean()) ** 2
@@ -216,7 +216,7 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
         "the variance term needs δ², not δ": lambda h, d, B: (1 - d * h.mean()) ** 2 + d * h.var() / B,
     }
     wrong = {message: 0 for message in slips}
-    for case in range(n_cases):
+    for _case in range(n_cases):
         h = rng.uniform(0.0, 4.0, size=int(rng.integers(2, 12)))
         step = float(rng.uniform(0.05, 1.0))
         batch = int(rng.integers(1, 9))

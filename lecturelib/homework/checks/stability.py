@@ -111,7 +111,7 @@ def is_unanswered_point(coordinates: list) -> bool:
 def _converges_to(step: Callable, x_star: np.ndarray, delta: float, n_steps: int, radius: float) -> bool:
     """Whether GD started at small perturbations of ``x_star`` converges back to it."""
     rng = np.random.default_rng(7)
-    offsets = radius * rng.uniform(-1, 1, size=(16,) + x_star.shape)
+    offsets = radius * rng.uniform(-1, 1, size=(16, *x_star.shape))
     values = x_star + offsets
     for _ in range(n_steps):
         values = step(values, delta)
@@ -144,7 +144,7 @@ def check_threshold(
     coordinates = list(point) if isinstance(point, (list, tuple)) else [point]
     if len(coordinates) != len(xs) or is_unanswered_point(coordinates):
         raise StudentError(f"the point must have {len(xs)} coordinate(s).")
-    at = dict(zip(xs, (to_sympy(c, "the point") for c in coordinates)))
+    at = dict(zip(xs, (to_sympy(c, "the point") for c in coordinates), strict=True))
     if any(sp.simplify(sp.diff(f, v).subs(at)) != 0 for v in xs):
         return incorrect(
             name,
@@ -171,7 +171,7 @@ def check_threshold(
         else ""
     )
     if not hint and len(xs) > 1:
-        hessian_at = np.array(sp.hessian(f, xs).subs(dict(zip(xs, x_star))).evalf(), dtype=float)
+        hessian_at = np.array(sp.hessian(f, xs).subs(dict(zip(xs, x_star, strict=True))).evalf(), dtype=float)
         curvatures = np.linalg.eigvalsh(hessian_at)
         others = [lam for lam in curvatures[:-1] if lam > 0 and not math.isclose(lam, curvatures[-1], rel_tol=1e-9)]
         if any(math.isclose(2 / lam, delta, rel_tol=1e-6) for lam in others):

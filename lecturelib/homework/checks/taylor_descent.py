@@ -135,7 +135,7 @@ def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Sym
     try:
         at = _as_point(xs, point)
         hs = sp.symbols(f"h_0:{len(xs)}")
-        shift = {v: at[v] + h for v, h in zip(xs, hs)}
+        shift = {v: at[v] + h for v, h in zip(xs, hs, strict=True)}
         mine = sp.Poly(sp.expand(answer.subs(shift, simultaneous=True)), *hs)
         true = sp.Poly(sp.expand(expected.subs(shift, simultaneous=True)), *hs)
     except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
