@@ -12,6 +12,7 @@ from unittest import mock
 
 import jupytext
 import nbval.plugin
+import pytest
 
 BOOK = Path(__file__).parent / "book"
 
@@ -41,3 +42,31 @@ def pytest_collect_file(file_path: Path, parent):
     if (option.nbval or option.nbval_lax) and BOOK in file_path.parents and is_notebook(file_path):
         return MarkdownNotebook.from_parent(parent, path=file_path)
     return None
+
+
+# Under pytest-xdist (the README's test command runs ``-n auto --dist loadgroup``) a test goes to any worker unless it
+# carries an ``xdist_group`` mark; a group runs whole on one worker. Two kinds of tests must stay together:
+# - the cells of one notebook, which nbval runs in order in one kernel;
+# - the tests of the built website and PDFs (marked ``site``): they share the session fixtures ``built_site`` and
+#   ``instructor_site`` (one build of each edition, the second reusing the first's execution cache) and ``browser``,
+#   and a session fixture is per worker.
+# The longest units go first (the site, then the portability run, which keeps both cores busy by itself), so that no
+# worker is left with a long unit at the end; ``--no-loadscope-reorder`` keeps this order.
+FIRST = ("site", "tests/test_portability.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if isinstance(item.parent, MarkdownNotebook):
+            item.add_marker(pytest.mark.xdist_group(f"notebook {item.parent.path.relative_to(BOOK).as_posix()}"))
+        elif item.get_closest_marker("site") is not None:
+            item.add_marker(pytest.mark.xdist_group("site"))
+
+    def rank(item) -> int:
+        if item.get_closest_marker("site") is not None:
+            return 0
+        if item.nodeid.startswith(FIRST[1]):
+            return 1
+        return 2
+
+    items.sort(key=rank)  # stable: the order inside each rank is the collection order
