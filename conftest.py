@@ -55,6 +55,7 @@ def pytest_collect_file(file_path: Path, parent):
 FIRST = ("site", "tests/test_portability.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if isinstance(item.parent, MarkdownNotebook):
