@@ -63,9 +63,11 @@ def _escaped(x: np.ndarray, axes: tuple[int, ...], escape: float) -> np.ndarray:
     """Which entries of ``x`` belong to a state whose Euclidean norm over ``axes`` exceeds ``escape`` (or is NaN)."""
     if not axes:
         return ~(np.abs(x) <= escape)  # NaN fails the comparison, so NaN and inf land here too
-    top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
-    scale = np.where(np.isfinite(top) & (top > 0), top, 1.0)  # divide by the largest entry: no overflow of x**2
-    size = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axes, keepdims=True))
+    size = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+    if not np.all((size > 1e-150) & (size < 1e150)):  # x * x may have overflowed or underflowed: rescale
+        top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
+        scale = np.where(np.isfinite(top) & (top > 0), top, 1.0)  # divide by the largest entry: exact enough
+        size = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axes, keepdims=True))
     return np.broadcast_to(~(size <= escape), x.shape)
 
 
