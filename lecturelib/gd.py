@@ -151,10 +151,11 @@ def descend(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from lecturelib import gd
     >>> path = gd.descend(lambda w: np.array([4.0, 1.0]) * w, [1.0, 1.0], 0.25, 3)
     >>> path[-1]
-    array([0.   , 0.421875])
+    array([0.      , 0.421875])
 
     Introduced in chapter 2.
     """
