@@ -13,8 +13,9 @@ One module per concept:
 - :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
   and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
-- :mod:`lecturelib.gd`: gradient descent in one dimension as a dynamical system, vectorized over step sizes and
-  starts: trajectories, orbit periods, bifurcation data (compiled with numba for sympy expressions).
+- :mod:`lecturelib.gd`: gradient descent as a dynamical system: the recorded path of a vector state or a batch of
+  them (``descend``, the course's one descent loop), one-dimensional runs vectorized over step sizes and starts,
+  orbit periods, bifurcation data (compiled with numba for sympy expressions).
 - :mod:`lecturelib.plots`: the course's figure style (``use_course_style``) and cobweb diagrams of one-dimensional
   maps.
 - :mod:`lecturelib.homework`: the homework sets' automatic checks and the student/instructor notebook export
@@ -29,7 +30,7 @@ from lecturelib.curvature import (
     track_sharpness,
 )
 from lecturelib.explorable import StepExplorer, step_explorer
-from lecturelib.gd import bifurcation, compile_update, orbit_period, run
+from lecturelib.gd import bifurcation, compile_update, descend, orbit_period, run
 from lecturelib.linear_nets import (
     closest_psd,
     corollary1_bound,
@@ -57,6 +58,7 @@ __all__ = [
     "compile_update",
     "corollary1_bound",
     "corollary2_radius",
+    "descend",
     "descent_step_bound",
     "gradient",
     "hessian",

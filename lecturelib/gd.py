@@ -1,7 +1,11 @@
-"""Gradient descent in one dimension as a discrete-time dynamical system, vectorized over step sizes and starts.
+"""Gradient descent as a discrete-time dynamical system: recorded paths of vector states, and one-dimensional maps
+vectorized over step sizes and starts.
 
-Introduced in chapter 3 (iterating :math:`x^+ = x - \\delta f'(x)`, reading off fixed points and orbits) and used in
-chapter 4 (the paper's three examples, bifurcation diagrams and basin maps).
+:func:`descend` is the one loop of gradient descent in the course: it records the path of a vector state (a point
+of the plane in chapters 2 and 3, the flattened weights of a network in chapters 6 and 8) or of a batch of them;
+:func:`run` is its one-dimensional, elementwise form. Introduced in chapter 3 (iterating
+:math:`x^+ = x - \\delta f'(x)`, reading off fixed points and orbits) and used in chapter 4 (the paper's three examples,
+bifurcation diagrams and basin maps).
 
 Divergence is a result, not an error: an iterate whose magnitude exceeds ``escape`` is replaced by NaN from that step
 on, and no floating-point warning is ever emitted. Bad arguments (strings, bools, complex numbers, non-finite starts or
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 
 from lecturelib._checks import (
@@ -28,7 +33,7 @@ from lecturelib._checks import (
     within_budget,
 )
 
-__all__ = ["bifurcation", "compile_update", "orbit_period", "run"]
+__all__ = ["bifurcation", "compile_update", "descend", "orbit_period", "run"]
 
 GradLike = Callable[[np.ndarray], np.ndarray]
 
@@ -54,8 +59,20 @@ def _check_starts(x0: Any, name: str = "x0") -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------------- iteration
-def _iterate(grad: GradLike, x: np.ndarray, step: np.ndarray, escape: float) -> np.ndarray:
-    """One gradient step on every live entry of ``x``; diverged entries (NaN) stay NaN. Warnings are off."""
+def _escaped(x: np.ndarray, axes: tuple[int, ...], escape: float) -> np.ndarray:
+    """Which entries of ``x`` belong to a state whose Euclidean norm over ``axes`` exceeds ``escape`` (or is NaN)."""
+    if not axes:
+        return ~(np.abs(x) <= escape)  # NaN fails the comparison, so NaN and inf land here too
+    size = np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+    if not np.all((size > 1e-150) & (size < 1e150)):  # x * x may have overflowed or underflowed: rescale
+        top = np.max(np.abs(x), axis=axes, keepdims=True, initial=0.0)
+        scale = np.where(np.isfinite(top) & (top > 0), top, 1.0)  # divide by the largest entry: exact enough
+        size = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axes, keepdims=True))
+    return np.broadcast_to(~(size <= escape), x.shape)
+
+
+def _iterate(grad: GradLike, x: np.ndarray, step: np.ndarray, escape: float, axes: tuple[int, ...] = ()) -> np.ndarray:
+    """One gradient step on every live state of ``x``; diverged states (NaN) stay NaN. Warnings are off."""
     alive = np.isfinite(x)
     safe = np.where(alive, x, 0.0)  # grad never sees NaN or a huge value
     g = np.asarray(grad(safe))
@@ -70,12 +87,111 @@ def _iterate(grad: GradLike, x: np.ndarray, step: np.ndarray, escape: float) -> 
                 f"grad must map an array of shape {x.shape} to an array of the same shape, got shape {g.shape}"
             ) from err
     new = np.asarray(safe - step * g, dtype=float).reshape(x.shape)
-    new[~alive | ~(np.abs(new) <= escape)] = np.nan  # NaN fails the comparison, so NaN and inf land here too
+    new[~alive | _escaped(new, axes, escape)] = np.nan
     return new
+
+
+def _state_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes of an ``ndim``-D array."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
+    axes = []
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for states of {ndim} dimension(s) (the shape of x0 and step)")
+        axes.append(int(a) % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis must not repeat an axis, got {axis!r}")
+    return tuple(sorted(axes))
+
+
+def descend(
+    grad: GradLike,
+    x0: npt.ArrayLike,
+    step: npt.ArrayLike,
+    n_steps: int,
+    *,
+    escape: float = 1e6,
+    axis: int | tuple[int, ...] | None = None,
+) -> np.ndarray:
+    r"""Gradient descent :math:`x_{k+1} = x_k - \delta \nabla f(x_k)` on a vector state, recording the whole path.
+
+    Parameters
+    ----------
+    grad : callable
+        :math:`\nabla f`, called with one float array of the shape of the states (the broadcast shape of ``x0`` and
+        ``step``) and returning an array of that shape. It never sees NaN: the entries of a diverged state are
+        replaced by 0 before the call and set back to NaN after it.
+    x0 : array_like
+        The start :math:`x_0`: one state, or a batch of states (see ``axis``). Finite numbers.
+    step : float or array_like
+        The step size :math:`\delta > 0`, or step sizes broadcast against ``x0``.
+    n_steps : int
+        Number of steps :math:`0 \le n \le` ``lecturelib._checks.MAX_ITERATIONS``; the recorded path must also fit
+        in ``lecturelib._checks.MAX_ELEMENTS`` entries.
+    escape : float, keyword-only
+        A state whose Euclidean norm exceeds ``escape`` (or that is not finite) has left: it counts as diverged from
+        that step on. An early stop, such as "the path left the disc of radius 0.75", is ``escape=0.75``.
+    axis : None, int or tuple of ints, keyword-only
+        The axes that hold the coordinates of one state. ``None`` (the default): the whole array is one state.
+        Otherwise every index of the other axes is a separate run, a batch: ``axis=0`` for starts of shape
+        ``(d, m)`` whose columns are ``m`` points of :math:`\mathbb{R}^d`; ``axis=()`` makes every entry a
+        one-dimensional run (what :func:`run` does).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_steps + 1, *B)`` with ``B`` the broadcast shape of ``x0`` and ``step``; row :math:`k` holds
+        :math:`x_k`. A state that left (see ``escape``) is NaN from the step it left on, with no floating-point
+        warning: divergence is a result, read it with ``numpy.isnan``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lecturelib import gd
+    >>> path = gd.descend(lambda w: np.array([4.0, 1.0]) * w, [1.0, 1.0], 0.25, 3)
+    >>> path[-1]
+    array([0.      , 0.421875])
+
+    Introduced in chapter 2.
+    """
+    if not callable(grad):
+        raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
+    starts = _check_starts(x0)
+    steps = _check_steps(step)
+    n = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
+    escape = positive_number(escape, "escape")
+    try:
+        shape = np.broadcast_shapes(starts.shape, steps.shape)
+    except ValueError as err:
+        raise ValueError(
+            f"x0 (shape {starts.shape}) and step (shape {steps.shape}) must broadcast against each other"
+        ) from err
+    axes = _state_axes(axis, len(shape))
+    within_budget((n + 1) * math.prod(shape), "n_steps, x0 and step together")
+    out = np.full((n + 1, *shape), np.nan)
+    x = np.array(np.broadcast_to(starts, shape), dtype=float)
+    step_b = np.broadcast_to(steps, shape)
+    with np.errstate(all="ignore"):
+        x[_escaped(x, axes, escape)] = np.nan
+        out[0] = x
+        for k in range(n):
+            if x.size and not np.any(np.isfinite(x)):
+                break  # every state has left: the rest of the path stays NaN
+            x = _iterate(grad, x, step_b, escape, axes)
+            out[k + 1] = x
+    return out
 
 
 def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6) -> np.ndarray:
     r"""Iterate gradient descent :math:`x_{k+1} = x_k - \delta f'(x_k)` for many starts and step sizes at once.
+
+    The one-dimensional form of :func:`descend`: every entry of the broadcast ``x0`` and ``step`` is its own run
+    (``descend(grad, x0, step, n_steps, escape=escape, axis=())``).
 
     Parameters
     ----------
@@ -99,29 +215,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
 
     Introduced in chapter 3.
     """
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
-    starts = _check_starts(x0)
-    steps = _check_steps(step)
-    n = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
-    escape = positive_number(escape, "escape")
-    try:
-        shape = np.broadcast_shapes(starts.shape, steps.shape)
-    except ValueError as err:
-        raise ValueError(
-            f"x0 (shape {starts.shape}) and step (shape {steps.shape}) must broadcast against each other"
-        ) from err
-    within_budget((n + 1) * math.prod(shape), "n_steps, x0 and step together")
-    out = np.empty((n + 1, *shape))
-    x = np.array(np.broadcast_to(starts, shape), dtype=float)
-    x[~(np.abs(x) <= escape)] = np.nan
-    step_b = np.broadcast_to(steps, shape)
-    out[0] = x
-    with np.errstate(all="ignore"):
-        for k in range(n):
-            x = _iterate(grad, x, step_b, escape)
-            out[k + 1] = x
-    return out
+    return descend(grad, x0, step, n_steps, escape=escape, axis=())
 
 
 def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) -> np.ndarray:

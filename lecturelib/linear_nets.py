@@ -22,12 +22,13 @@ Symmetry and positive semidefiniteness are checked to a relative tolerance :data
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
+import numpy.typing as npt
 
 from lecturelib._checks import (
     MAX_ELEMENTS,
@@ -45,6 +46,7 @@ __all__ = [
     "closest_psd",
     "corollary1_bound",
     "corollary2_radius",
+    "flat_gradient",
     "gradient",
     "hessian",
     "invariant_set_distance",
@@ -716,3 +718,46 @@ def max_convergent_step(
         else:
             hi = mid
     return lo
+
+
+def flat_gradient(R: npt.ArrayLike, depth: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The gradient of the loss as a function of all the weights in one flat vector, for :func:`lecturelib.gd.descend`.
+
+    The network has ``depth`` square layers of the size of ``R``; the flat vector ``theta`` of length
+    ``depth * n * n`` holds them in order, each row by row: ``theta.reshape(depth, n, n)[j]`` is :math:`W_{j+1}`. The
+    returned function computes the same numbers as :func:`gradient`, flattened the same way, without checking ``R``
+    again at every call. With :func:`lecturelib.gd.descend` it records a training path step by step, which
+    :func:`train` (a compiled loop that keeps only the losses) does not.
+
+    Parameters
+    ----------
+    R : array_like
+        The square target matrix (a number is a 1×1 target: then ``theta`` holds the scalar weights
+        :math:`(w_1, \\dots, w_L)`).
+    depth : int
+        The number of layers :math:`L \\ge 1`.
+
+    Returns
+    -------
+    callable
+        ``grad(theta)``: a 1-D float array of length ``depth * n * n`` to the gradient of the same shape. It never
+        warns: weights so large that the gradient overflows give inf or NaN entries (:func:`lecturelib.gd.descend`
+        then reports the run as diverged).
+
+    Introduced in chapter 6.
+    """
+    target = _as_matrix(R, "R")
+    if target.shape[0] != target.shape[1]:
+        raise ValueError(f"R must be a square matrix (the layers are square), got shape {target.shape}")
+    L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
+    n = target.shape[0]
+    size = L * n * n
+
+    def grad(theta: np.ndarray) -> np.ndarray:
+        flat = np.asarray(theta, dtype=float)
+        if flat.shape != (size,):
+            raise ValueError(f"theta must be a 1-D array of {size} weights ({L} layers of {n}x{n}), got {flat.shape}")
+        with np.errstate(all="ignore"):
+            return np.concatenate([g.ravel() for g in _gradient(target, list(flat.reshape(L, n, n)))])
+
+    return grad

@@ -77,6 +77,10 @@ CALLS = {
         lecturelib.run,
         dict(grad=lambda t: t, x0=np.array([0.5, -0.2]), step=np.array([0.1, 0.3]), n_steps=3, escape=1e6),
     ),
+    "descend": (
+        lecturelib.descend,
+        dict(grad=lambda t: t, x0=np.array([[0.5, -0.2], [1.0, 2.0]]), step=0.1, n_steps=3, escape=1e6, axis=0),
+    ),
     "orbit_period": (lecturelib.orbit_period, dict(trajectory=np.ones((6, 2)), tol=1e-9, max_period=3)),
     "bifurcation": (
         lecturelib.bifurcation,
@@ -152,6 +156,7 @@ CALLS = {
         ln.invariant_set_distance,
         dict(R=np.eye(2), weights=[np.eye(2), np.eye(2)]),
     ),
+    "linear_nets.flat_gradient": (ln.flat_gradient, dict(R=np.diag([2.0, 1.0]), depth=2)),
     "linear_nets.train": (ln.train, dict(R=np.diag([2.0, 1.0]), depth=2, step=0.1, n_steps=3, init="identity")),
     "linear_nets.train_scalar": (ln.train_scalar, dict(target=2.0, starts=np.ones((2, 2)), step=0.1, n_steps=3)),
     "linear_nets.max_convergent_step": (
@@ -197,6 +202,7 @@ ALLOW_INF = {
 }
 ALLOW_NAN = {
     "run",
+    "descend",
     "bifurcation",
     "bifurcation_sympy",
     "track_sharpness",

@@ -14,7 +14,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lecturelib import bifurcation, compile_update, max_stable_step, orbit_period, run
+from lecturelib import bifurcation, compile_update, descend, max_stable_step, orbit_period, run
+from lecturelib._checks import MAX_ELEMENTS
 
 x = sp.Symbol("x")
 F1 = sp.Rational(2, 3) * sp.Abs(x) ** sp.Rational(3, 2)
@@ -298,6 +299,132 @@ def test_two_step_cubic_coefficient_formula(polynomial_coefficients, curvature):
     two_steps = sp.expand(T.subs(x, T).subs(x, e)) - e
     assert two_steps.coeff(e, 1) == 0 and two_steps.coeff(e, 2) == 0
     assert two_steps.coeff(e, 3) == -2 * (a**2 + b)
+
+
+# ------------------------------------------------------------------------------------------------ descend
+def _ripple_grad(w):
+    """The gradient of a nonconvex loss on the plane (w may carry batch axes after the first)."""
+    return np.array([np.sin(w[0] + w[1]) + 0.1 * w[0] ** 3, np.sin(w[0] + w[1]) - 0.3 * w[1]])
+
+
+def test_descend_path_equals_a_hand_loop_exactly(no_warnings):
+    path = descend(_ripple_grad, [0.7, -1.2], 0.05, 200)
+    w, expected = np.array([0.7, -1.2]), [np.array([0.7, -1.2])]
+    for _ in range(200):
+        w = w - 0.05 * _ripple_grad(w)
+        expected.append(w)
+    assert path.shape == (201, 2)
+    np.testing.assert_array_equal(path, np.array(expected))
+
+
+def test_descend_batch_axis_runs_every_column_on_its_own(no_warnings):
+    starts = np.array([[0.7, 2.0, -3.0], [-1.2, 0.1, 4.0]])  # three points of the plane, as columns
+    batch = descend(_ripple_grad, starts, 0.05, 50, axis=0)
+    assert batch.shape == (51, 2, 3)
+    for j in range(3):
+        np.testing.assert_array_equal(batch[:, :, j], descend(_ripple_grad, starts[:, j], 0.05, 50))
+    # the batch may also come first, and the state may have several axes (layers of a network)
+    layers = np.random.default_rng(0).normal(size=(4, 2, 3))
+    matrix_path = descend(lambda w: w**3, layers, 0.1, 5, axis=(1, 2))
+    for j in range(4):
+        np.testing.assert_array_equal(matrix_path[:, j], descend(lambda w: w**3, layers[j], 0.1, 5))
+
+
+def test_run_is_descend_with_every_entry_its_own_state(no_warnings):
+    starts, steps = np.array([[0.3], [1.5], [-2.0]]), np.array([0.1, 0.45, 0.6])
+    grad = lambda z: z**3 - z  # noqa: E731
+    np.testing.assert_array_equal(run(grad, starts, steps, 40), descend(grad, starts, steps, 40, axis=()))
+
+
+def test_descend_divergence_is_nan_from_the_step_it_left_on(no_warnings):
+    # f = (4 w1^2 + w2^2)/2 with step 0.51 > 2/4: w1 is multiplied by -1.04 per step, w2 by 0.49.
+    curvatures = np.array([4.0, 1.0])
+    path = descend(lambda w: curvatures * w, [1.0, 1.0], 0.51, 600, escape=1e3)
+    norms = np.linalg.norm(np.array([(-1.04) ** k * 1.0 for k in range(601)])[:, None] * [1, 0], axis=1)
+    left = int(np.argmax(norms > 1e3))  # w2 is below 1e-100 by then; the first step with |w| > 1e3
+    assert np.all(np.isfinite(path[:left])) and np.all(np.isnan(path[left:]))
+    assert np.linalg.norm(path[left - 1]) > 1e3 / 1.04**2
+    # a batch: only the state that left is NaN, the other one converges
+    both = descend(lambda w: curvatures[:, None] * w, np.ones((2, 2)), np.array([0.49, 0.51]), 600, axis=0)
+    assert np.all(np.isnan(both[-1, :, 1])) and np.all(np.abs(both[-1, :, 0]) < 1e-8)
+
+
+def test_descend_escape_is_an_early_stop_and_huge_values_do_not_overflow(no_warnings):
+    # leaving the disc of radius 1 (norm, not a coordinate): the start (0.6, 0.6) has norm 0.85, the next 1.13
+    path = descend(lambda w: -0.5 * w, [0.6, 0.6], 0.5, 10, escape=1.0)
+    np.testing.assert_array_equal(path[0], [0.6, 0.6])
+    assert np.all(np.isnan(path[1:]))
+    # a norm near the top of the float range: squaring the entries would overflow, the norm must not
+    big = descend(lambda w: np.zeros_like(w), [1e200, 1e200], 0.1, 2, escape=1e300)
+    np.testing.assert_array_equal(big[-1], [1e200, 1e200])
+    assert np.all(np.isnan(descend(lambda w: w, [1e300, 1e300], 0.1, 1, escape=1.4e300)))
+    # a gradient that overflows or is NaN ends the run as diverged, silently
+    assert np.all(np.isnan(descend(lambda w: np.exp(w), [800.0, 1.0], 1.0, 3, escape=1e300)[1:]))
+    # a start beyond the escape radius has left before the first step; n_steps = 0 records only the start
+    assert np.all(np.isnan(descend(lambda w: w, [3.0, 4.0], 0.1, 2, escape=4.9)))
+    np.testing.assert_array_equal(descend(lambda w: w, [3.0, 4.0], 0.1, 0), [[3.0, 4.0]])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"grad": "w**2"}, TypeError, "grad"),
+        ({"grad": lambda w: np.zeros(3)}, ValueError, "grad"),
+        ({"grad": lambda w: w.astype(complex)}, TypeError, "grad"),
+        ({"x0": [np.nan, 1.0]}, ValueError, "x0"),
+        ({"x0": "1.0"}, TypeError, "x0"),
+        ({"x0": [1 + 1j, 0.0]}, TypeError, "x0"),
+        ({"step": 0.0}, ValueError, "step"),
+        ({"step": [0.1, 0.2, 0.3]}, ValueError, "x0"),
+        ({"n_steps": -1}, ValueError, "n_steps"),
+        ({"n_steps": 10**30}, ValueError, "n_steps"),
+        ({"n_steps": 1.5}, TypeError, "n_steps"),
+        ({"escape": np.inf}, ValueError, "escape"),
+        ({"escape": "far"}, TypeError, "escape"),
+        ({"axis": True}, TypeError, "axis"),
+        ({"axis": 1.0}, TypeError, "axis"),
+        ({"axis": 1}, ValueError, "axis"),
+        ({"axis": (0, -1)}, ValueError, "axis"),
+    ],
+)
+def test_descend_rejects_bad_input(kwargs, error, name):
+    args = {"grad": lambda w: w, "x0": [1.0, 2.0], "step": 0.1, "n_steps": 3} | kwargs
+    with pytest.raises(error, match=name):
+        descend(**args)
+
+
+def test_descend_refuses_a_path_too_large_to_record():
+    with pytest.raises(ValueError, match="n_steps, x0 and step"):
+        descend(lambda w: w, np.zeros(1000), 0.1, MAX_ELEMENTS // 1000)
+
+
+@st.composite
+def quadratic_and_stable_step(draw):
+    """A random symmetric positive semidefinite A (d <= 5), a start, and a step in (0, 2/lambda_max(A))."""
+    d = draw(st.integers(1, 5))
+    eigenvalues = np.array(draw(st.lists(st.floats(0.0, 50.0), min_size=d, max_size=d)))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    A = q @ np.diag(eigenvalues) @ q.T
+    top = max(float(np.linalg.eigvalsh(A).max()), 1e-3)
+    fraction = draw(st.floats(0.01, 0.999))
+    return A, rng.normal(scale=draw(st.floats(0.01, 100.0)), size=d), fraction * 2 / top
+
+
+@settings(max_examples=60, deadline=None)
+@given(quadratic_and_stable_step())
+def test_descend_on_a_quadratic_never_raises_the_loss_below_two_over_lambda_max(case):
+    """For every PSD quadratic f = x^T A x / 2 and every step below 2/lambda_max(A), f never increases on the path.
+
+    In the eigenbasis every coordinate is multiplied by 1 - step * lambda_i, of magnitude below 1 for every
+    eigenvalue in [0, lambda_max]; the tolerance is rounding (relative 1e-12 of the starting loss).
+    """
+    A, x0, step = case
+    path = descend(lambda w: A @ w, x0, step, 300)
+    losses = 0.5 * np.einsum("ki,ij,kj->k", path, A, path)
+    assert np.all(np.isfinite(path))
+    assert np.all(np.diff(losses) <= 1e-12 * max(losses[0], 1e-300))
 
 
 # ------------------------------------------------------------------------------------------- hypothesis

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lecturelib import gd
 from lecturelib import linear_nets as ln
 
 SETTINGS = settings(max_examples=25, deadline=None)
@@ -412,3 +413,42 @@ def test_theorem2_tolerates_roundoff_asymmetry_but_theorem3_allows_negative_eige
     assert ln.theorem3_step(np.diag([1.0, -1.0]), 2) == pytest.approx(0.5)
     assert ln.theorem3_step(np.diag([0.5, -3.0]), 2) == pytest.approx(1 / 6)  # 1/(L ρ) binds
     assert ln.theorem3_step(np.diag([0.2, -0.1]), 1) == pytest.approx(1 / 1.1)  # 1/(1 − λ_min) binds
+
+
+# ------------------------------------------------------------------------------------------- flat_gradient
+def test_flat_gradient_is_the_gradient_flattened_layer_by_layer():
+    rng = np.random.default_rng(7)
+    R = rng.normal(size=(3, 3))
+    layers = rng.normal(size=(4, 3, 3))
+    grad = ln.flat_gradient(R, 4)
+    expected = np.concatenate([g.ravel() for g in ln.gradient(R, list(layers))])
+    np.testing.assert_array_equal(grad(layers.ravel()), expected)
+    # scalar layers: theta is (w1, w2) and the loss is (w2 w1 - lam)^2 / 2
+    np.testing.assert_allclose(ln.flat_gradient(2.0, 2)(np.array([3.0, 0.5])), [(1.5 - 2) * 0.5, (1.5 - 2) * 3.0])
+
+
+def test_descend_on_the_flat_gradient_follows_train():
+    """The recorded path of gd.descend has the losses of the compiled train loop (to rounding: other sums)."""
+    rng = np.random.default_rng(8)
+    M = rng.normal(size=(3, 3))
+    R = M @ M.T + np.eye(3)  # positive definite: no saddle whose escape would amplify the rounding differences
+    step = ln.theorem2_step(R, 3)
+    path = gd.descend(ln.flat_gradient(R, 3), np.tile(np.eye(3).ravel(), 3), step, 400)
+    losses = [ln.loss(R, list(theta.reshape(3, 3, 3))) for theta in path]
+    np.testing.assert_allclose(losses, ln.train(R, 3, step, 400).losses, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "name"),
+    [
+        ((np.ones((2, 3)), 2), ValueError, "R"),
+        ((np.eye(2), 0), ValueError, "depth"),
+        ((np.eye(2), 2.0), TypeError, "depth"),
+        (("R", 2), TypeError, "R"),
+    ],
+)
+def test_flat_gradient_rejects_bad_input(args, error, name):
+    with pytest.raises(error, match=name):
+        ln.flat_gradient(*args)
+    with pytest.raises(ValueError, match="theta"):
+        ln.flat_gradient(np.eye(2), 2)(np.zeros(7))
