@@ -244,6 +244,20 @@ def real_pair(
     return first, second
 
 
+def sequence(value: object, name: str, what: str, *, min_length: int = 0) -> tuple[object, ...]:
+    """The entries of ``value`` as a tuple if it is a sequence (a list, a tuple, an array; not a string) of at least
+    ``min_length`` entries, else TypeError/ValueError naming ``name`` and saying ``what`` it must hold.
+
+    The entries themselves are checked by the caller (each with the checks above).
+    """
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    entries = tuple(value)
+    if len(entries) < min_length:
+        raise ValueError(f"{name} must have at least {min_length} entries ({what}), got {entries}")
+    return entries
+
+
 def function(value: object, name: str, signature: str) -> Callable[..., object]:
     """``value`` if it is callable, else TypeError naming ``name`` and the expected ``signature`` (e.g. ``grad(x)``).
 

@@ -1,7 +1,9 @@
-"""The code follows one style: ruff's lint rules and its formatter, configured in pyproject.toml."""
+"""The code follows one style: ruff's lint rules and its formatter, and mypy's type check of lecturelib, all configured
+in pyproject.toml."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,3 +25,16 @@ def test_ruff_finds_nothing():
 def test_the_code_is_formatted_by_ruff():
     result = _ruff("format", "--no-cache", "--check", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    # files, strictness and the modules without type information are set in pyproject.toml's [tool.mypy]; no cache
+    # is written (os.devnull), as ruff runs with --no-cache
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", os.devnull, "--config-file", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success: no issues found" in result.stdout, result.stdout

@@ -668,7 +668,7 @@ def _run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: Any) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``grade`` and ``gradescope`` to the ``python -m lecturelib.homework`` command line."""
     command = commands.add_parser("grade", help="grade a folder of submitted notebooks of one set")
     command.add_argument("set", metavar="SET", help="the set, e.g. hw1 or hw1_taylor_descent")

@@ -98,7 +98,7 @@ def is_unanswered(value: Any) -> bool:
     return False
 
 
-def guarded(name: str):
+def guarded(name: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
     """Decorate a check: an unanswered answer, an answer of an unexpected type, or an error in the student's code
     gives a result, never a crash. The answer is the check's first parameter, passed by position or by its name.
     Only :class:`UsageError` (the check itself called wrongly, by the notebook's author) is raised."""

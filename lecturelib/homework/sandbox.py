@@ -156,6 +156,7 @@ class FunctionSandbox:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         stream = self.process.stdout
+        assert stream is not None  # started with stdout=PIPE
         chunks = b""
         needed = 8
         size = None

@@ -85,7 +85,7 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
     f = sp.lambdify((lam, beta), expr, "numpy")
     rng = np.random.default_rng(4)
     points = [(float(rng.uniform(0.2, 5.0)), float(rng.uniform(0.05, 0.95))) for _ in range(8)]
-    ratios = []
+    ratio_list: list[float] = []
     for lv, bv in points:
         try:
             value = complex(f(lv, bv))
@@ -95,8 +95,8 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
             return _incorrect(
                 name, "a step-size threshold is a positive, finite number for every λ > 0 and β in (0, 1)."
             )
-        ratios.append(value.real / _largest_stable(method, lv, bv))
-    ratios = np.array(ratios)
+        ratio_list.append(value.real / _largest_stable(method, lv, bv))
+    ratios = np.array(ratio_list)
     if np.allclose(ratios, 1.0, rtol=1e-7):
         return _correct(
             name,

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import as_float, as_float_array, describe, relate, to_sympy, variables_of
@@ -54,7 +55,7 @@ def _threshold_cases(seed: int, n_cases: int) -> list[tuple[sp.Expr, sp.Expr]]:
     """(f, minimum) pairs: quartics f with f' = k (x - m1)(x - m2)(x - m3), minima m1 < m3, drawn from ``seed``."""
     x = sp.Symbol("x", real=True)
     rng = np.random.default_rng(seed)
-    cases = []
+    cases: list[tuple[sp.Expr, sp.Expr]] = []
     while len(cases) < n_cases:
         m = sorted(int(v) for v in rng.choice(np.arange(-6, 7), size=3, replace=False))
         k = sp.Rational(int(rng.integers(1, 7)), int(rng.integers(1, 5)))
@@ -94,10 +95,10 @@ def check_threshold_function(
     return correct(name, f"exact on {len(every)} functions.")
 
 
-def _gd_map(expr: Any, x: sp.Symbol) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _gd_map(expr: sp.Expr, x: sp.Symbol) -> Callable[[ArrayLike, ArrayLike], np.ndarray]:
     derivative = sp.lambdify(x, sp.diff(sp.sympify(expr), x), modules="numpy")
 
-    def step(values: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    def step(values: ArrayLike, delta: ArrayLike) -> np.ndarray:
         with np.errstate(all="ignore"):
             return values - delta * derivative(values)
 
@@ -347,12 +348,12 @@ def _rows_unlike_descent(
         for _ in range(n_run):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-        tail = [current]
+        rows = [current]
         for _ in range(63):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-            tail.append(current)
-    tail = np.array(tail)
+            rows.append(current)
+    tail = np.array(rows)
     last = data[:, :, -1]
     diverged = ~np.isfinite(tail[-1])
     periodic = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & ~diverged
@@ -382,12 +383,12 @@ def _unsettled_rows(
         for _ in range(n_more):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-        tail = [current]
+        rows = [current]
         for _ in range(63):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-            tail.append(current)
-    tail = np.array(tail)
+            rows.append(current)
+    tail = np.array(rows)
     judged = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & np.isfinite(last)
     with np.errstate(all="ignore"):
         distance = np.min(np.abs(tail - last[None]), axis=0)
