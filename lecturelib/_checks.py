@@ -278,14 +278,28 @@ def instance_of(value: object, name: str, kind: type[_T] | tuple[type[_T], ...],
     return value
 
 
-def one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
-    """``value`` if it is one of the strings ``choices``, else TypeError/ValueError naming ``name`` and the choices."""
-    allowed = " or ".join(repr(c) for c in choices)
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be {allowed}, got {_kind(value)}")
-    if value not in choices:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return value
+def returned_number(value: object, name: str) -> float:
+    """What a caller's function ``name`` returned, as a float, or TypeError unless it is one real number.
+
+    Bools, arrays, strings and complex numbers are refused; NaN and inf are passed on (a result, judged by the caller).
+    """
+    array = np.asarray(value)
+    if isinstance(value, (bool, np.bool_)) or array.ndim != 0 or array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must return a real number, got {_kind(value)}")
+    return float(array)
+
+
+def returned_array(value: object, name: str, what: str = "") -> FloatArray:
+    """What a caller's function ``name`` returned, as a float64 array, or TypeError unless it holds real numbers.
+
+    ``what`` (e.g. ``"at theta + h v"``) is added to the message. NaN and inf are passed on, as in
+    :func:`returned_number`; the shape is checked by the caller.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        where = f" ({what})" if what else ""
+        raise TypeError(f"{name} must return an array of real numbers, got dtype {array.dtype}{where}")
+    return array.astype(np.float64, copy=False)
 
 
 _A = TypeVar("_A", np.ndarray, float, np.floating)

@@ -67,6 +67,8 @@ from lecturelib._checks import (
     power_of_two_scale,
     real_array,
     real_number,
+    returned_array,
+    returned_number,
 )
 
 if TYPE_CHECKING:
@@ -106,10 +108,7 @@ def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True
     which is reported as an error (or, in :func:`track_sharpness`, as divergence).
     """
     with np.errstate(all="ignore"):
-        value = np.asarray(grad(point))
-    if value.dtype.kind not in "iuf":
-        raise TypeError(f"grad must return an array of real numbers, got dtype {value.dtype} ({what})")
-    value = value.astype(np.float64, copy=False)
+        value = returned_array(grad(point), "grad", what)
     if value.shape != point.shape:
         raise ValueError(
             f"grad must return an array of the shape of theta {point.shape}, got shape {value.shape} ({what})"
@@ -467,10 +466,7 @@ def track_sharpness(
     state = optimizer.init(theta) if optimizer is not None else None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps + 1):
-            raw = loss(theta)
-            if isinstance(raw, (bool, np.bool_)) or np.ndim(raw) != 0 or np.asarray(raw).dtype.kind not in "iuf":
-                raise TypeError(f"loss must return a real number, got {raw!r} of type {type(raw).__name__}")
-            value = float(raw)
+            value = returned_number(loss(theta), "loss")
             if not math.isfinite(value) or value > blowup:
                 diverged = True
                 break

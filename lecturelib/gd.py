@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from lecturelib._checks import (
     MAX_ELEMENTS,
@@ -33,7 +33,7 @@ from lecturelib._checks import (
 
 __all__ = ["bifurcation", "compile_update", "orbit_period", "run"]
 
-GradLike = Callable[[np.ndarray], np.ndarray]
+GradLike = Callable[[FloatArray], ArrayLike]
 
 
 # ----------------------------------------------------------------------------------------------------- iteration
@@ -106,7 +106,7 @@ def run(grad: GradLike, x0: ArrayLike, step: ArrayLike, n_steps: int, *, escape:
     return out
 
 
-def orbit_period(trajectory: ArrayLike, *, tol: float = 1e-9, max_period: int = 64) -> np.ndarray:
+def orbit_period(trajectory: ArrayLike, *, tol: float = 1e-9, max_period: int = 64) -> NDArray[np.int_]:
     r"""The period of the orbit each trajectory has settled on, read from its end.
 
     Period :math:`k` is found when the last :math:`2k` iterates repeat with period :math:`k`:

@@ -154,7 +154,7 @@ def _chain(layers: Sequence[np.ndarray], rows: int) -> np.ndarray:
 # the loss and its derivatives
 
 
-def product(weights: Sequence[ArrayLike]) -> np.ndarray:
+def product(weights: Sequence[ArrayLike]) -> FloatArray:
     """The end-to-end matrix :math:`\\hat R = W_L \\cdots W_1` of a network.
 
     Introduced in chapter 5.
@@ -208,7 +208,7 @@ def _gradient(target: np.ndarray, layers: list[np.ndarray]) -> list[np.ndarray]:
     return [-(suf[j + 1].T @ error @ pre[j].T) for j in range(len(layers))]
 
 
-def gradient(R: ArrayLike, weights: Sequence[ArrayLike]) -> list[np.ndarray]:
+def gradient(R: ArrayLike, weights: Sequence[ArrayLike]) -> list[FloatArray]:
     """The gradient of the loss with respect to each layer.
 
     .. math:: \\nabla_{W_j}\\ell = -(W_L\\cdots W_{j+1})^\\top (R - W_L\\cdots W_1)(W_{j-1}\\cdots W_1)^\\top
@@ -241,7 +241,7 @@ def _hvp(target: np.ndarray, layers: list[np.ndarray], directions: list[np.ndarr
     ]
 
 
-def hessian(R: ArrayLike, weights: Sequence[ArrayLike]) -> np.ndarray:
+def hessian(R: ArrayLike, weights: Sequence[ArrayLike]) -> FloatArray:
     """The Hessian of the loss with respect to all weights, as a symmetric matrix.
 
     The coordinates are the entries of ``W1, ..., WL`` in that order, each flattened row by row (so the gradient
@@ -408,7 +408,7 @@ def theorem3_step(R: ArrayLike, depth: int) -> float:
     return float(min(first, 1.0 / L, third))
 
 
-def closest_psd(R: ArrayLike) -> np.ndarray:
+def closest_psd(R: ArrayLike) -> FloatArray:
     """The positive semidefinite matrix nearest to the symmetric ``R`` in Frobenius norm.
 
     With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
@@ -620,7 +620,7 @@ def train(
     return TrainResult(weights=weights, losses=np.asarray(losses, dtype=float).copy(), diverged=bool(diverged))
 
 
-def train_scalar(target: float, starts: ArrayLike, step: float, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def train_scalar(target: float, starts: ArrayLike, step: float, n_steps: int) -> tuple[FloatArray, FloatArray]:
     """Gradient descent on many scalar networks at once, one per row of ``starts``.
 
     The loss of a row :math:`(w_1, \\dots, w_L)` is :math:`\\tfrac12 (w_L\\cdots w_1 - \\lambda)^2`.

@@ -26,6 +26,7 @@ from lecturelib._checks import (
     real_array,
     real_number,
     real_pair,
+    returned_number,
 )
 
 #: The largest number of steps :func:`cobweb_path` draws (two vertices each; a picture needs far fewer).
@@ -158,10 +159,7 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
     points = [(x, x)]
     with np.errstate(all="ignore"):
         for _ in range(n):
-            value = update(x)
-            if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or np.asarray(value).dtype.kind not in "iuf":
-                raise TypeError(f"update must return a real number, got {value!r} of type {type(value).__name__}")
-            y = float(value)
+            y = returned_number(update(x), "update")
             if not (abs(y) <= escape):
                 break
             points.append((x, y))

@@ -151,7 +151,7 @@ class TwoLayerReLU:
         return self.V.shape[1]
 
     @property
-    def theta(self) -> np.ndarray:
+    def theta(self) -> FloatArray:
         """The trained parameters as one vector, ``concatenate([W.ravel(), V.ravel()])``."""
         return np.concatenate([self.W.ravel(), self.V.ravel()])
 
@@ -270,7 +270,7 @@ def _row_norms(A: np.ndarray) -> np.ndarray:
         return np.linalg.norm(A / c, axis=1) * c
 
 
-def predict(net: TwoLayerReLU, X: ArrayLike) -> np.ndarray:
+def predict(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
     """Evaluate :math:`\\hat f(x_i) = W g(Vx_i - b)` at every row of ``X``.
 
     Parameters
@@ -311,7 +311,7 @@ def loss(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> float:
         return float(_finite(np.asarray(0.5 * np.sum((predict(net, X) - Y) ** 2)), "the loss"))
 
 
-def gradients(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def gradients(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Exact gradient of the loss with respect to W and V.
 
     With :math:`z_i = Vx_i - b`, :math:`a_i = g(z_i)` and residual :math:`\\rho_i = W a_i - y_i`,
@@ -336,7 +336,7 @@ def gradients(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray
         return _finite(R.T @ A, "the gradients"), _finite(((R @ net.W) * (Z > 0)).T @ X, "the gradients")
 
 
-def jacobian(net: TwoLayerReLU, X: ArrayLike) -> np.ndarray:
+def jacobian(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
     """Per-sample Jacobians of the network output with respect to :math:`\\theta`.
 
     Returns
@@ -366,7 +366,7 @@ def jacobian(net: TwoLayerReLU, X: ArrayLike) -> np.ndarray:
     return _finite(J, "the Jacobians")
 
 
-def hessian(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> np.ndarray:
+def hessian(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> FloatArray:
     """Exact Hessian of the loss with respect to :math:`\\theta` (away from the ReLU kinks).
 
     .. math:: \\nabla^2 L = \\sum_i J_i^\\top J_i + \\sum_i \\sum_l \\rho_{il} \\nabla^2 \\hat f_l(x_i),

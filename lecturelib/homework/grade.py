@@ -41,6 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 __all__ = ["Limits", "add_commands", "grade_class", "grade_submission", "load_rubric", "write_gradescope_bundle"]
@@ -286,7 +287,7 @@ class _JudgeTimeout(Exception):
     pass
 
 
-def _alarm(signum: int, frame: Any) -> None:
+def _alarm(signum: int, frame: FrameType | None) -> None:
     raise _JudgeTimeout
 
 
