@@ -474,11 +474,10 @@ def track_sharpness(
             if k % every == 0:
                 if preconditioned and optimizer is not None and getattr(optimizer, "adaptive", False):
                     p = optimizer.preconditioner(state)  # None before an adaptive method's first step
-                    sharp[k // every] = (
-                        np.nan
-                        if p is None
-                        else _preconditioned_sharpness(grad, theta, p, n_iter=n_iter, tol=tol, seed=k)
-                    )
+                    if p is None:
+                        sharp[k // every] = np.nan
+                    else:
+                        sharp[k // every] = _preconditioned_sharpness(grad, theta, p, n_iter=n_iter, tol=tol, seed=k)
                 else:
                     sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
             if k == n_steps:
@@ -508,8 +507,7 @@ def _preconditioned_sharpness(
     inv_root = 1.0 / np.sqrt(np.asarray(p, dtype=np.float64))
     c = float(np.max(inv_root))
     sigma = inv_root / c
-    return (
-        c
-        * c
-        * top_hessian_eigenvalue(lambda u: sigma * grad(sigma * u), theta / sigma, n_iter=n_iter, tol=tol, seed=seed)
+    sharpness = top_hessian_eigenvalue(
+        lambda u: sigma * grad(sigma * u), theta / sigma, n_iter=n_iter, tol=tol, seed=seed
     )
+    return c * c * sharpness

@@ -241,9 +241,9 @@ def sgd_second_moment_map(hessians: ArrayLike, step: float, batch: int) -> Float
     d_step = positive_number(step, "step")
     B = integer_at_least(batch, "batch", 1)
     n, d, _ = H.shape
-    mean = H.mean(axis=0)
     eye = np.eye(d)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, not warned about
+        mean = H.mean(axis=0)  # the sum of huge Hessians may overflow (found by tests/test_fuzz.py's hypothesis run)
         second = np.einsum("iab,icd->acbd", H, H).reshape(d * d, d * d) / n  # (1/n) Σ H_i ⊗ H_i
         kron_mean = np.kron(mean, mean)
         expected = second / B + (1.0 - 1.0 / B) * kron_mean
