@@ -53,18 +53,26 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lecturelib._checks import (
     MAX_ITERATIONS,
+    FloatArray,
+    function,
     integer_at_least,
     positive_number,
     power_of_two_scale,
     real_array,
     real_number,
+    returned_array,
+    returned_number,
 )
+
+if TYPE_CHECKING:
+    from lecturelib.optimizers import Optimizer
 
 __all__ = [
     "ConvergenceWarning",
@@ -88,16 +96,9 @@ class ConvergenceWarning(RuntimeWarning):
     """Warned when :func:`top_hessian_eigenvalue` uses up ``n_iter`` steps before meeting ``tol``."""
 
 
-def _as_theta(theta: object, name: str = "theta") -> np.ndarray:
-    """Return ``theta`` as a finite 1-D float64 array, or raise."""
-    arr = real_array(theta, name, finite=False)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a flat (1-D) parameter vector, got an array of shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must have at least one entry, got an empty array")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got NaN or infinite entries")
-    return arr
+def _as_theta(theta: object, name: str = "theta") -> FloatArray:
+    """Return ``theta`` as a finite non-empty 1-D float64 array (a flat parameter vector), or raise."""
+    return real_array(theta, name, ndim=1, allow_empty=False)
 
 
 def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True) -> np.ndarray:
@@ -107,10 +108,7 @@ def _call_grad(grad: Gradient, point: np.ndarray, what: str, finite: bool = True
     which is reported as an error (or, in :func:`track_sharpness`, as divergence).
     """
     with np.errstate(all="ignore"):
-        value = np.asarray(grad(point))
-    if value.dtype.kind not in "iuf":
-        raise TypeError(f"grad must return an array of real numbers, got dtype {value.dtype} ({what})")
-    value = value.astype(np.float64, copy=False)
+        value = returned_array(grad(point), "grad", what)
     if value.shape != point.shape:
         raise ValueError(
             f"grad must return an array of the shape of theta {point.shape}, got shape {value.shape} ({what})"
@@ -135,8 +133,7 @@ def _difference(plus: np.ndarray, minus: np.ndarray, h: float) -> np.ndarray:
 
 
 def _check_grad(grad: object) -> None:
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable mapping a flat parameter vector to its gradient, got {grad!r}")
+    function(grad, "grad", "mapping a flat parameter vector to its gradient")
 
 
 def _fd_step(theta: np.ndarray) -> float:
@@ -151,7 +148,7 @@ def _smallest_h(theta: np.ndarray) -> float:
     return 16.0 * _EPS * max(1.0, float(np.max(np.abs(theta))))
 
 
-def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, h: float | None = None) -> np.ndarray:
+def hessian_vector_product(grad: Gradient, theta: ArrayLike, v: ArrayLike, *, h: float | None = None) -> FloatArray:
     """Hessian-vector product :math:`\\nabla^2 L(\\theta)\\, v` by a central difference of the gradient.
 
     .. math::
@@ -189,11 +186,9 @@ def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, 
     """
     _check_grad(grad)
     theta = _as_theta(theta)
-    v = real_array(v, "v", finite=False)
+    v = real_array(v, "v")
     if v.shape != theta.shape:
         raise ValueError(f"v must have the shape of theta {theta.shape}, got {v.shape}")
-    if not np.all(np.isfinite(v)):
-        raise ValueError("v must be finite, got NaN or infinite entries")
     if h is None:
         h = _fd_step(theta)
     else:
@@ -223,7 +218,7 @@ def hessian_vector_product(grad: Gradient, theta: np.ndarray, v: np.ndarray, *, 
 
 def top_hessian_eigenvalue(
     grad: Gradient,
-    theta: np.ndarray,
+    theta: ArrayLike,
     *,
     n_iter: int = 100,
     tol: float = 1e-6,
@@ -284,8 +279,8 @@ def top_hessian_eigenvalue(
     n_iter = integer_at_least(n_iter, "n_iter", 1, MAX_ITERATIONS)
     tol = real_number(tol, "tol", above=0.0, below=1.0)
     seed = integer_at_least(seed, "seed", 0)
-    if hvp is not None and not callable(hvp):
-        raise TypeError(f"hvp must be a callable v -> H v, got {type(hvp).__name__}")
+    if hvp is not None:
+        function(hvp, "hvp", "v -> H v")
 
     n = theta.size
     h = _fd_step(theta)
@@ -404,7 +399,7 @@ class SharpnessRun(NamedTuple):
 def track_sharpness(
     loss: Callable[[np.ndarray], float],
     grad: Gradient,
-    theta0: np.ndarray,
+    theta0: ArrayLike,
     step: float,
     n_steps: int,
     *,
@@ -412,7 +407,7 @@ def track_sharpness(
     n_iter: int = 60,
     tol: float = 1e-4,
     blowup: float = 1e12,
-    optimizer: object | None = None,
+    optimizer: Optimizer[Any] | None = None,
     preconditioned: bool = True,
 ) -> SharpnessRun:
     """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\delta \\nabla L(\\theta_k)`, recording the
@@ -454,8 +449,7 @@ def track_sharpness(
     SharpnessRun
     """
     _check_grad(grad)
-    if not callable(loss):
-        raise TypeError(f"loss must be a callable mapping a flat parameter vector to a float, got {loss!r}")
+    function(loss, "loss", "mapping a flat parameter vector to a float")
     theta = _as_theta(theta0, "theta0").copy()
     step = positive_number(step, "step")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
@@ -472,19 +466,18 @@ def track_sharpness(
     state = optimizer.init(theta) if optimizer is not None else None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps + 1):
-            raw = loss(theta)
-            if isinstance(raw, (bool, np.bool_)) or np.ndim(raw) != 0 or np.asarray(raw).dtype.kind not in "iuf":
-                raise TypeError(f"loss must return a real number, got {raw!r} of type {type(raw).__name__}")
-            value = float(raw)
+            value = returned_number(loss(theta), "loss")
             if not math.isfinite(value) or value > blowup:
                 diverged = True
                 break
             losses[k] = value
             if k % every == 0:
-                if preconditioned and getattr(optimizer, "adaptive", False):
+                if preconditioned and optimizer is not None and getattr(optimizer, "adaptive", False):
                     p = optimizer.preconditioner(state)  # None before an adaptive method's first step
-                    lanczos = {"n_iter": n_iter, "tol": tol, "seed": k}
-                    sharp[k // every] = np.nan if p is None else _preconditioned_sharpness(grad, theta, p, **lanczos)
+                    if p is None:
+                        sharp[k // every] = np.nan
+                    else:
+                        sharp[k // every] = _preconditioned_sharpness(grad, theta, p, n_iter=n_iter, tol=tol, seed=k)
                 else:
                     sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
             if k == n_steps:
@@ -501,7 +494,9 @@ def track_sharpness(
     return SharpnessRun(losses, sharp_steps, sharp, theta, diverged)
 
 
-def _preconditioned_sharpness(grad: Gradient, theta: np.ndarray, p: np.ndarray, **lanczos) -> float:
+def _preconditioned_sharpness(
+    grad: Gradient, theta: FloatArray, p: FloatArray, *, n_iter: int, tol: float, seed: int
+) -> float:
     """:math:`\\lambda_{\\max}(P^{-1/2} \\nabla^2 L(\\theta) P^{-1/2})` for a positive diagonal ``p``.
 
     It is :math:`c^2` times the sharpness of the loss in the coordinates :math:`u = c P^{1/2} \\theta`, whose gradient
@@ -512,4 +507,7 @@ def _preconditioned_sharpness(grad: Gradient, theta: np.ndarray, p: np.ndarray, 
     inv_root = 1.0 / np.sqrt(np.asarray(p, dtype=np.float64))
     c = float(np.max(inv_root))
     sigma = inv_root / c
-    return c * c * top_hessian_eigenvalue(lambda u: sigma * grad(sigma * u), theta / sigma, **lanczos)
+    sharpness = top_hessian_eigenvalue(
+        lambda u: sigma * grad(sigma * u), theta / sigma, n_iter=n_iter, tol=tol, seed=seed
+    )
+    return c * c * sharpness

@@ -23,17 +23,20 @@ import json
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
+from numpy.typing import ArrayLike
 from PIL import Image
 
-from lecturelib._checks import integer_at_least, positive_number, real_array, real_number
+from lecturelib._checks import FloatArray, function, instance_of, integer_at_least, real_array, real_number, real_pair
 
 #: The most slider positions :func:`step_explorer` accepts (the website precomputes one frame per position).
 MAX_POSITIONS = 1000
@@ -97,7 +100,7 @@ class _FrameFigure(Figure):
 
     crop: Bbox | None = None
 
-    def savefig(self, fname, **kwargs):
+    def savefig(self, fname: Any, **kwargs: Any) -> None:  # matplotlib's own signature: any target, any options
         if self.crop is None:
             return super().savefig(fname, **kwargs)
         kwargs["bbox_inches"] = self.crop
@@ -106,10 +109,10 @@ class _FrameFigure(Figure):
         # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
         # levels, white stays white) at about a third of the bytes. Transparent frames keep their alpha channel.
         # The frame keeps the resolution it was drawn at in its pHYs chunk, as matplotlib's own PNGs do.
-        with Image.open(buffer) as image:
-            dpi = image.info.get("dpi")
-            image = image.convert("RGBA")
-            if image.getextrema()[3][0] == 255:
+        with Image.open(buffer) as opened:
+            dpi = opened.info.get("dpi")
+            image = opened.convert("RGBA")
+            if image.getchannel("A").getextrema()[0] == 255:
                 frame = image.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE)
             else:
                 frame = image.quantize(256, method=Image.Quantize.FASTOCTREE)
@@ -123,7 +126,7 @@ class StepExplorer:
     def __init__(
         self,
         draw: Callable[[Figure, float], None],
-        steps: np.ndarray,
+        steps: FloatArray,
         index: int,
         label: str,
         figsize: tuple[float, float],
@@ -164,7 +167,7 @@ class StepExplorer:
 
     def _print_png(self) -> bytes:
         """The figure at the current step, drawn afresh at print resolution (150 dpi)."""
-        fig = Figure(figsize=self.figure.get_size_inches())
+        fig = Figure(figsize=self._size())
         self._draw(fig, self.step)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=150)
@@ -177,13 +180,18 @@ class StepExplorer:
         Computed once, by drawing every step on a scratch figure.
         """
         if self._crop is None:
-            scratch = Figure(figsize=self.figure.get_size_inches(), dpi=self.dpi)
+            scratch = Figure(figsize=self._size(), dpi=self.dpi)
             boxes = []
             for step in self.steps:
                 self._draw_into(scratch, float(step))
                 boxes.append(scratch.get_tightbbox())
             self._crop = Bbox.union(boxes).padded(_PAD_INCHES)
         return self._crop
+
+    def _size(self) -> tuple[float, float]:
+        """The live figure's size in inches."""
+        width, height = self.figure.get_size_inches()
+        return float(width), float(height)
 
     def value_text(self, step: float) -> str:
         """How the slider names a step: "δ = 0.3"."""
@@ -212,7 +220,7 @@ class StepExplorer:
         return image
 
     @property
-    def widget(self):
+    def widget(self) -> Any:  # an ipywidgets VBox (ipywidgets has no type information)
         """The live ipywidgets control: a selection slider over the steps above the figure."""
         if self._widget is None:
             import ipywidgets as widgets
@@ -230,14 +238,14 @@ class StepExplorer:
             self.set_step(self.step)
         return self._widget
 
-    def to_jshtml(self, fps: float = 4) -> str:
+    def to_jshtml(self, fps: int = 4) -> str:
         """A self-contained HTML animation with one frame per step and a labelled slider, with no external links.
 
         matplotlib's ``FuncAnimation`` HTML (its ``to_jshtml`` writer), with every frame cropped to the union of the
         frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (:meth:`_accessible`).
         """
-        fps = positive_number(fps, "fps")
-        fig = plt.figure(FigureClass=_FrameFigure, figsize=self.figure.get_size_inches(), dpi=FRAME_DPI)
+        fps = integer_at_least(fps, "fps", 1, 1000)  # HTMLWriter takes an int: its frame interval is 1000 // fps ms
+        fig = cast(_FrameFigure, plt.figure(FigureClass=_FrameFigure, figsize=self._size(), dpi=FRAME_DPI))
         try:
             fig.crop = self.crop_box()
             animation = FuncAnimation(
@@ -309,12 +317,12 @@ class StepExplorer:
         script = _SCRIPT % {k: v.replace("</", "<\\/") if isinstance(v, str) else v for k, v in data.items()}
         return _STYLE + page + script
 
-    def _draw_into(self, fig: Figure, step: float) -> list:
+    def _draw_into(self, fig: Figure, step: float) -> list[Artist]:
         fig.clear()
         self._draw(fig, step)
         return []
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:  # IPython's protocol
         bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
         bundle["text/html"] = self.to_jshtml()
         # For print (the PDF edition): the figure at the current step. HTML prefers the animation, Jupyter the widget.
@@ -325,7 +333,7 @@ class StepExplorer:
 
 def step_explorer(
     draw: Callable[[Figure, float], None],
-    steps: Sequence[float] | np.ndarray,
+    steps: ArrayLike,
     *,
     initial: float | None = None,
     label: str = "δ",
@@ -363,26 +371,17 @@ def step_explorer(
 
     Introduced in chapter 4.
     """
-    if not callable(draw):
-        raise TypeError(f"draw must be a callable draw(fig, step), got {type(draw).__name__}")
-    grid = real_array(steps, "steps", finite=False)
-    if grid.ndim != 1 or grid.size < 2 or grid.size > MAX_POSITIONS:
+    function(draw, "draw", "draw(fig, step)")
+    grid = real_array(steps, "steps", ndim=1)
+    if grid.size < 2 or grid.size > MAX_POSITIONS:
         raise ValueError(f"steps must be a 1-D sequence of 2 to {MAX_POSITIONS} step sizes, got shape {grid.shape}")
-    with np.errstate(all="ignore"):
-        increasing = np.all(np.isfinite(grid)) and np.all(np.diff(grid) > 0)
-    if not increasing:
+    if not np.all(np.diff(grid) > 0):
         raise ValueError("steps must be finite and strictly increasing")
     dpi = integer_at_least(dpi, "dpi", 20, 1000)
-    if not isinstance(label, str):
-        raise TypeError(f"label must be a str, got {type(label).__name__}")
-    if isinstance(figsize, (str, bytes)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
-        raise TypeError(f"figsize must be a pair (width, height) of positive numbers in inches, got {figsize!r}")
-    size = (
-        real_number(figsize[0], "figsize[0]", above=0.0, at_most=100.0),
-        real_number(figsize[1], "figsize[1]", above=0.0, at_most=100.0),
-    )
-    if alt is not None and not (callable(alt) or isinstance(alt, str)):
-        raise TypeError(f"alt must be a string or a callable alt(step) -> str, got {type(alt).__name__}")
+    instance_of(label, "label", str)
+    size = real_pair(figsize, "figsize", above=0.0, at_most=100.0)
+    if alt is not None and not isinstance(alt, str):
+        function(alt, "alt", "alt(step) -> str, or a string")
     if initial is None:
         index = 0
     else:

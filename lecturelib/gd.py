@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import sympy as sp
+from numpy.typing import ArrayLike, NDArray
 
 from lecturelib._checks import (
     MAX_ELEMENTS,
     MAX_ITERATIONS,
+    FloatArray,
+    function,
     integer_at_least,
+    positive_array,
     positive_number,
     real_array,
     real_number,
@@ -35,27 +37,7 @@ from lecturelib._checks import (
 
 __all__ = ["bifurcation", "compile_update", "descend", "orbit_period", "run"]
 
-GradLike = Callable[[np.ndarray], np.ndarray]
-
-
-# ----------------------------------------------------------------------------------------------- validation helpers
-def _as_float_array(value: Any, name: str) -> np.ndarray:
-    return real_array(value, name, finite=False)
-
-
-def _check_steps(step: Any, name: str = "step") -> np.ndarray:
-    steps = _as_float_array(step, name)
-    if steps.size and not np.all(np.isfinite(steps) & (steps > 0)):
-        bad = steps[~(np.isfinite(steps) & (steps > 0))].ravel()[0]
-        raise ValueError(f"{name} must hold positive finite step sizes only, got {bad!r}")
-    return steps
-
-
-def _check_starts(x0: Any, name: str = "x0") -> np.ndarray:
-    starts = _as_float_array(x0, name)
-    if starts.size and not np.all(np.isfinite(starts)):
-        raise ValueError(f"{name} must hold finite numbers only")
-    return starts
+GradLike = Callable[[FloatArray], ArrayLike]
 
 
 # ----------------------------------------------------------------------------------------------------- iteration
@@ -91,7 +73,7 @@ def _iterate(grad: GradLike, x: np.ndarray, step: np.ndarray, escape: float, axe
     return new
 
 
-def _state_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+def _state_axes(axis: object, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes of an ``ndim``-D array."""
     if axis is None:
         return tuple(range(ndim))
@@ -111,13 +93,13 @@ def _state_axes(axis: Any, ndim: int) -> tuple[int, ...]:
 
 def descend(
     grad: GradLike,
-    x0: npt.ArrayLike,
-    step: npt.ArrayLike,
+    x0: ArrayLike,
+    step: ArrayLike,
     n_steps: int,
     *,
     escape: float = 1e6,
     axis: int | tuple[int, ...] | None = None,
-) -> np.ndarray:
+) -> FloatArray:
     r"""Gradient descent :math:`x_{k+1} = x_k - \delta \nabla f(x_k)` on a vector state, recording the whole path.
 
     Parameters
@@ -159,10 +141,9 @@ def descend(
 
     Introduced in chapter 2.
     """
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
-    starts = _check_starts(x0)
-    steps = _check_steps(step)
+    function(grad, "grad", "f'(x) on numpy arrays")
+    starts = real_array(x0, "x0")
+    steps = positive_array(step, "step", entry="step size")
     n = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     escape = positive_number(escape, "escape")
     try:
@@ -187,7 +168,7 @@ def descend(
     return out
 
 
-def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6) -> np.ndarray:
+def run(grad: GradLike, x0: ArrayLike, step: ArrayLike, n_steps: int, *, escape: float = 1e6) -> FloatArray:
     r"""Iterate gradient descent :math:`x_{k+1} = x_k - \delta f'(x_k)` for many starts and step sizes at once.
 
     The one-dimensional form of :func:`descend`: every entry of the broadcast ``x0`` and ``step`` is its own run
@@ -218,7 +199,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
     return descend(grad, x0, step, n_steps, escape=escape, axis=())
 
 
-def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) -> np.ndarray:
+def orbit_period(trajectory: ArrayLike, *, tol: float = 1e-9, max_period: int = 64) -> NDArray[np.int_]:
     r"""The period of the orbit each trajectory has settled on, read from its end.
 
     Period :math:`k` is found when the last :math:`2k` iterates repeat with period :math:`k`:
@@ -243,7 +224,7 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
 
     Introduced in chapter 3.
     """
-    traj = _as_float_array(trajectory, "trajectory")
+    traj = real_array(trajectory, "trajectory", finite=False)
     if traj.ndim < 1 or traj.shape[0] < 1:
         raise ValueError(f"trajectory must have a time axis of length >= 1 first, got shape {traj.shape}")
     tol = real_number(tol, "tol", at_least=0.0)
@@ -264,15 +245,14 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
             found = np.all(close, axis=0)
             result[undecided[found]] = k
             undecided = undecided[~found]
-    result = result.reshape(traj.shape[1:])
-    return result
+    return result.reshape(traj.shape[1:])
 
 
 # ------------------------------------------------------------------------------------------------ compiled path
-_COMPILED: dict[str, Callable] = {}
+_COMPILED: dict[str, Callable[[float], float]] = {}
 #: The largest number of updates (steps x starts x iterations) of the compiled bifurcation loop (a few minutes).
 MAX_COMPILED_ITERATIONS = 100 * MAX_ITERATIONS
-_KERNEL: Callable | None = None
+_KERNEL: Callable[..., FloatArray] | None = None
 
 
 def _derivative_of(expr: sp.Expr) -> tuple[sp.Symbol, sp.Expr]:
@@ -284,7 +264,7 @@ def _derivative_of(expr: sp.Expr) -> tuple[sp.Symbol, sp.Expr]:
     return real, sp.diff(expr.subs(x, real), real)
 
 
-def compile_update(expr: Any) -> Callable:
+def compile_update(expr: sp.Expr) -> Callable[[float], float]:
     r"""Compile :math:`f'` of a sympy expression :math:`f(x)` to a numba scalar function.
 
     The derivative is taken by sympy, printed to Python with the ``math`` module and compiled with
@@ -345,14 +325,22 @@ def _numpy_derivative(expr: sp.Expr) -> GradLike:
     return function
 
 
-def _kernel() -> Callable:
+def _kernel() -> Callable[..., FloatArray]:
     """The compiled bifurcation loop: step sizes outermost, time in the middle, starts innermost."""
     global _KERNEL
     if _KERNEL is None:
         import numba
 
         @numba.njit(cache=False)
-        def loop(g, steps, x0s, n_transient, n_keep, escape, out):  # pragma: no cover - compiled
+        def loop(
+            g: Callable[[float], float],
+            steps: FloatArray,
+            x0s: FloatArray,
+            n_transient: int,
+            n_keep: int,
+            escape: float,
+            out: FloatArray,
+        ) -> FloatArray:  # pragma: no cover - compiled
             nan = np.nan
             x = np.empty(x0s.size)
             for i in range(steps.size):
@@ -376,13 +364,13 @@ def _kernel() -> Callable:
 
 def bifurcation(
     grad: GradLike | sp.Expr,
-    steps: Any,
-    x0s: Any,
+    steps: ArrayLike,
+    x0s: ArrayLike,
     n_transient: int,
     n_keep: int,
     *,
     escape: float = 1e6,
-) -> np.ndarray:
+) -> FloatArray:
     r"""Where gradient descent ends up, for every step size and every start: the data of a bifurcation diagram.
 
     Parameters
@@ -412,12 +400,8 @@ def bifurcation(
 
     Introduced in chapter 4.
     """
-    step_array = _check_steps(steps, "steps")
-    if step_array.ndim != 1:
-        raise ValueError(f"steps must be 1-D, got shape {step_array.shape}")
-    starts = _check_starts(x0s, "x0s")
-    if starts.ndim != 1:
-        raise ValueError(f"x0s must be 1-D, got shape {starts.shape}")
+    step_array = positive_array(steps, "steps", ndim=1, entry="step size")
+    starts = real_array(x0s, "x0s", ndim=1)
     n_t = integer_at_least(n_transient, "n_transient", 0, MAX_COMPILED_ITERATIONS)
     n_k = integer_at_least(n_keep, "n_keep", 1, MAX_ELEMENTS)
     escape = positive_number(escape, "escape")
@@ -437,8 +421,7 @@ def bifurcation(
             grad = _numpy_derivative(grad)  # NumPy can evaluate what numba cannot compile (e.g. gamma, sign)
         else:
             return _kernel()(g, step_array, starts, n_t, n_k, escape, out)
-    if not callable(grad):
-        raise TypeError(f"grad must be a callable f'(x) or a sympy expression f(x), got {type(grad).__name__}")
+    function(grad, "grad", "f'(x) or a sympy expression f(x)")
     x = np.array(np.broadcast_to(starts[None, :], out.shape[:2]))
     x[~(np.abs(x) <= escape)] = np.nan
     step_b = np.broadcast_to(step_array[:, None], out.shape[:2])

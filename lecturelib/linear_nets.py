@@ -24,19 +24,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numba
 import numpy as np
-import numpy.typing as npt
+from numpy.typing import ArrayLike
 
 from lecturelib._checks import (
     MAX_ELEMENTS,
     MAX_ITERATIONS,
+    FloatArray,
+    finite_result,
     integer_at_least,
     positive_number,
     power_of_two_scale,
     real_array,
+    real_matrix,
     real_number,
 )
 
@@ -71,20 +73,6 @@ DIVERGENCE_LOSS = 1e12
 # validation
 
 
-def _as_matrix(value: Any, name: str) -> np.ndarray:
-    """A finite 2-D float array from ``value`` (a number becomes 1×1), or raise."""
-    array = real_array(value, name, finite=False)
-    if array.ndim == 0:
-        array = array.reshape(1, 1)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (or a number), got an array of shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must contain only finite numbers")
-    return array
-
-
 #: Inside this range of magnitudes the bounds use their textbook formulas; outside it they work with logarithms and
 #: matrices divided by a power of two, so that huge or tiny (but finite) inputs neither overflow nor underflow.
 _SAFE = (1e-100, 1e100)
@@ -114,22 +102,23 @@ def _symmetric_eigenvalues(target: np.ndarray) -> tuple[np.ndarray, float]:
     return np.linalg.eigvalsh(target / c), c
 
 
-def _finite(value: Any, what: str) -> Any:
+def _finite(value: FloatArray, what: str) -> FloatArray:
     """``value`` if all its entries are finite, else a ValueError: huge (finite) inputs overflowed float64."""
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"R and weights are too large: {what} overflows float64 (beyond about 1.8e308)")
-    return value
+    return finite_result(value, f"R and weights are too large: {what} overflows float64 (beyond about 1.8e308)")
 
 
-def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
-    """The layers as a list of 2-D float arrays that chain (W_{j+1} has as many columns as W_j has rows)."""
+def _as_weights(weights: object, name: str = "weights") -> list[FloatArray]:
+    """The layers as a list of 2-D float arrays that chain (W_{j+1} has as many columns as W_j has rows).
+
+    ``weights`` is any object: a list of matrices (or a 3-D array of them) is accepted, anything else refused.
+    """
     if isinstance(weights, np.ndarray) and weights.ndim == 3:
         weights = list(weights)
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
         raise TypeError(f"{name} must be a list [W1, ..., WL] of 2-D arrays, got {type(weights).__name__}")
     if len(weights) < 1:
         raise ValueError(f"{name} must hold at least one layer (depth >= 1), got an empty list")
-    layers = [_as_matrix(w, f"{name}[{j}]") for j, w in enumerate(weights)]
+    layers = [real_matrix(w, f"{name}[{j}]") for j, w in enumerate(weights)]
     for j in range(1, len(layers)):
         if layers[j].shape[1] != layers[j - 1].shape[0]:
             raise ValueError(
@@ -139,13 +128,13 @@ def _as_weights(weights: Any, name: str = "weights") -> list[np.ndarray]:
     return layers
 
 
-def _as_symmetric(R: Any, name: str = "R") -> np.ndarray:
-    matrix = _as_matrix(R, name)
+def _as_symmetric(R: object, name: str = "R") -> FloatArray:
+    matrix = real_matrix(R, name)
     if matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
     c = power_of_two_scale(matrix)  # exact division: the test below is the same, without overflow
     scaled = matrix / c
-    if np.linalg.norm(scaled - scaled.T) > TOLERANCE * max(1.0 / c, np.linalg.norm(scaled)):
+    if np.linalg.norm(scaled - scaled.T) > TOLERANCE * max(1.0 / c, float(np.linalg.norm(scaled))):
         raise ValueError(f"{name} must be symmetric (to relative tolerance {TOLERANCE:g})")
     return (scaled + scaled.T) / 2 * c
 
@@ -166,7 +155,7 @@ def _chain(layers: Sequence[np.ndarray], rows: int) -> np.ndarray:
 # the loss and its derivatives
 
 
-def product(weights: Sequence[Any]) -> np.ndarray:
+def product(weights: Sequence[ArrayLike]) -> FloatArray:
     """The end-to-end matrix :math:`\\hat R = W_L \\cdots W_1` of a network.
 
     Introduced in chapter 5.
@@ -176,8 +165,8 @@ def product(weights: Sequence[Any]) -> np.ndarray:
         return _finite(_chain(layers, layers[0].shape[1]), "the product W_L...W_1")
 
 
-def _check_target(R: Any, layers: list[np.ndarray], source: str = "weights") -> np.ndarray:
-    target = _as_matrix(R, "R")
+def _check_target(R: object, layers: list[FloatArray], source: str = "weights") -> FloatArray:
+    target = real_matrix(R, "R")
     shape = (layers[-1].shape[0], layers[0].shape[1])
     if target.shape != shape:
         raise ValueError(
@@ -186,7 +175,7 @@ def _check_target(R: Any, layers: list[np.ndarray], source: str = "weights") -> 
     return target
 
 
-def loss(R: Any, weights: Sequence[Any]) -> float:
+def loss(R: ArrayLike, weights: Sequence[ArrayLike]) -> float:
     """The loss :math:`\\tfrac12\\lVert R - W_L\\cdots W_1\\rVert_F^2`.
 
     Introduced in chapter 5.
@@ -220,7 +209,7 @@ def _gradient(target: np.ndarray, layers: list[np.ndarray]) -> list[np.ndarray]:
     return [-(suf[j + 1].T @ error @ pre[j].T) for j in range(len(layers))]
 
 
-def gradient(R: Any, weights: Sequence[Any]) -> list[np.ndarray]:
+def gradient(R: ArrayLike, weights: Sequence[ArrayLike]) -> list[FloatArray]:
     """The gradient of the loss with respect to each layer.
 
     .. math:: \\nabla_{W_j}\\ell = -(W_L\\cdots W_{j+1})^\\top (R - W_L\\cdots W_1)(W_{j-1}\\cdots W_1)^\\top
@@ -253,7 +242,7 @@ def _hvp(target: np.ndarray, layers: list[np.ndarray], directions: list[np.ndarr
     ]
 
 
-def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
+def hessian(R: ArrayLike, weights: Sequence[ArrayLike]) -> FloatArray:
     """The Hessian of the loss with respect to all weights, as a symmetric matrix.
 
     The coordinates are the entries of ``W1, ..., WL`` in that order, each flattened row by row (so the gradient
@@ -283,7 +272,7 @@ def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
 # the bounds
 
 
-def theorem1_bound(weights: Sequence[Any]) -> float:
+def theorem1_bound(weights: Sequence[ArrayLike]) -> float:
     """The largest step at which gradient descent can converge to the optimum ``weights`` (Theorem 1).
 
     .. math:: \\delta \\le \\frac{2}{\\sum_{j=1}^{L} \\lVert p_{j-1}\\rVert^2 \\lVert q_{j+1}\\rVert^2},
@@ -334,7 +323,7 @@ def _theorem1_bound_scaled(layers: list[np.ndarray]) -> float:
     return _exp(math.log(2.0) - log_total)
 
 
-def corollary1_bound(R: Any, depth: int) -> float:
+def corollary1_bound(R: ArrayLike, depth: int) -> float:
     """The largest step at which gradient descent can converge to a global optimum (Corollary 1).
 
     .. math:: \\delta \\le \\frac{2}{L\\,\\rho(R)^{2(L-1)/L}}
@@ -346,7 +335,7 @@ def corollary1_bound(R: Any, depth: int) -> float:
 
     Introduced in chapter 5.
     """
-    target = _as_matrix(R, "R")
+    target = real_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1)
     c = power_of_two_scale(target)
     rho_scaled = _spectral_norm(target / c)
@@ -377,7 +366,7 @@ def corollary2_radius(step: float, depth: int) -> float:
     return _exp(power * (math.log(2.0 / L) - math.log(delta)))
 
 
-def theorem2_step(R: Any, depth: int) -> float:
+def theorem2_step(R: ArrayLike, depth: int) -> float:
     """The step of Theorem 2: :math:`\\min\\{1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
     ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`). Huge or
@@ -400,7 +389,7 @@ def theorem2_step(R: Any, depth: int) -> float:
     return float(min(1.0 / L, third))
 
 
-def theorem3_step(R: Any, depth: int) -> float:
+def theorem3_step(R: ArrayLike, depth: int) -> float:
     """The step of Theorem 3: :math:`\\min\\{1/(1-\\lambda_{\\min}(R)),\\ 1/L,\\ 1/(L\\rho(R)^{2(L-1)/L})\\}`.
 
     ``R`` must be square and symmetric. For a positive semidefinite ``R`` the first term is replaced by 1 (that
@@ -420,7 +409,7 @@ def theorem3_step(R: Any, depth: int) -> float:
     return float(min(first, 1.0 / L, third))
 
 
-def closest_psd(R: Any) -> np.ndarray:
+def closest_psd(R: ArrayLike) -> FloatArray:
     """The positive semidefinite matrix nearest to the symmetric ``R`` in Frobenius norm.
 
     With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
@@ -438,7 +427,7 @@ def closest_psd(R: Any) -> np.ndarray:
     return result
 
 
-def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
+def invariant_set_distance(R: ArrayLike, weights: Sequence[ArrayLike]) -> float:
     """How far the layers are from the set that identity-initialized gradient descent stays on in exact arithmetic.
 
     With :math:`R = U\\Lambda U^\\top` symmetric, the set holds the networks whose layers are all equal to one
@@ -487,7 +476,9 @@ class TrainResult:
 
 
 @numba.njit(cache=False)
-def _train_stack(W, R, step, n_steps, limit):  # pragma: no cover - compiled
+def _train_stack(
+    W: FloatArray, R: FloatArray, step: float, n_steps: int, limit: float
+) -> tuple[FloatArray, FloatArray, bool]:  # pragma: no cover - compiled
     """Gradient descent on square layers stacked as W[L, n, n], with hand-written products for tiny matrices."""
     L, n = W.shape[0], W.shape[1]
     pre = np.zeros((L + 1, n, n))
@@ -552,7 +543,9 @@ def _train_stack(W, R, step, n_steps, limit):  # pragma: no cover - compiled
     return W, losses[: taken + 1], diverged
 
 
-def _train_layers(target, layers, step, n_steps):
+def _train_layers(
+    target: FloatArray, layers: list[FloatArray], step: float, n_steps: int
+) -> tuple[list[FloatArray], FloatArray, bool]:
     """Gradient descent on a general chain of layers, in numpy."""
     losses = np.empty(n_steps + 1)
     diverged = False
@@ -574,11 +567,11 @@ def _train_layers(target, layers, step, n_steps):
 
 
 def train(
-    R: Any,
+    R: ArrayLike,
     depth: int,
     step: float,
     n_steps: int,
-    init: str | Sequence[Any] = "identity",
+    init: str | Sequence[ArrayLike] = "identity",
 ) -> TrainResult:
     """Run gradient descent :math:`W_j \\leftarrow W_j - \\delta\\,\\nabla_{W_j}\\ell` on a deep linear network.
 
@@ -604,7 +597,7 @@ def train(
 
     Introduced in chapter 5.
     """
-    target = _as_matrix(R, "R")
+    target = real_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
     delta = positive_number(step, "step")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
@@ -628,7 +621,7 @@ def train(
     return TrainResult(weights=weights, losses=np.asarray(losses, dtype=float).copy(), diverged=bool(diverged))
 
 
-def train_scalar(target: float, starts: Any, step: float, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def train_scalar(target: float, starts: ArrayLike, step: float, n_steps: int) -> tuple[FloatArray, FloatArray]:
     """Gradient descent on many scalar networks at once, one per row of ``starts``.
 
     The loss of a row :math:`(w_1, \\dots, w_L)` is :math:`\\tfrac12 (w_L\\cdots w_1 - \\lambda)^2`.
@@ -654,11 +647,7 @@ def train_scalar(target: float, starts: Any, step: float, n_steps: int) -> tuple
     Introduced in chapter 5.
     """
     lam = real_number(target, "target")
-    w = np.array(real_array(starts, "starts", finite=False))
-    if w.ndim != 2 or w.shape[0] == 0 or w.shape[1] == 0:
-        raise ValueError(f"starts must be a non-empty 2-D array of shape (networks, depth), got shape {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError("starts must contain only finite numbers")
+    w = np.array(real_array(starts, "starts", ndim=2, allow_empty=False))  # (networks, depth), finite
     delta = positive_number(step, "step")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     diverged = np.zeros(w.shape[0], dtype=bool)
@@ -678,10 +667,10 @@ def train_scalar(target: float, starts: Any, step: float, n_steps: int) -> tuple
 
 
 def max_convergent_step(
-    R: Any,
+    R: ArrayLike,
     depth: int,
     *,
-    init: str | Sequence[Any] = "identity",
+    init: str | Sequence[ArrayLike] = "identity",
     n_steps: int = 2000,
     tol: float = 1e-10,
     low: float = 0.0,
@@ -720,7 +709,7 @@ def max_convergent_step(
     return lo
 
 
-def flat_gradient(R: npt.ArrayLike, depth: int) -> Callable[[np.ndarray], np.ndarray]:
+def flat_gradient(R: ArrayLike, depth: int) -> Callable[[np.ndarray], np.ndarray]:
     """The gradient of the loss as a function of all the weights in one flat vector, for :func:`lecturelib.gd.descend`.
 
     The network has ``depth`` square layers of the size of ``R``; the flat vector ``theta`` of length
@@ -746,7 +735,7 @@ def flat_gradient(R: npt.ArrayLike, depth: int) -> Callable[[np.ndarray], np.nda
 
     Introduced in chapter 6.
     """
-    target = _as_matrix(R, "R")
+    target = real_matrix(R, "R")
     if target.shape[0] != target.shape[1]:
         raise ValueError(f"R must be a square matrix (the layers are square), got shape {target.shape}")
     L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)

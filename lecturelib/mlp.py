@@ -27,8 +27,17 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from lecturelib._checks import MAX_ELEMENTS, integer_at_least, real_array, real_number
+from lecturelib._checks import (
+    MAX_ELEMENTS,
+    FloatArray,
+    finite_result,
+    integer_at_least,
+    real_array,
+    real_number,
+    sequence,
+)
 
 __all__ = ["TanhMLP"]
 
@@ -55,13 +64,8 @@ class TanhMLP:
     widths: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        widths = self.widths
-        if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
-            raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}")
-        widths = tuple(widths)
-        if len(widths) < 2:
-            raise ValueError(f"widths must have at least two entries (input and output), got {widths}")
-        widths = tuple(integer_at_least(w, "widths", 1, MAX_ELEMENTS) for w in widths)
+        entries = sequence(self.widths, "widths", "a sequence of ints, input width first", min_length=2)
+        widths = tuple(integer_at_least(w, "widths", 1, MAX_ELEMENTS) for w in entries)
         object.__setattr__(self, "widths", widths)
         if self.n_params > MAX_ELEMENTS:
             raise ValueError(f"widths {widths} ask for {self.n_params} parameters, more than {MAX_ELEMENTS}")
@@ -71,7 +75,7 @@ class TanhMLP:
         """The length of the flat parameter vector: :math:`\\sum_k n_k (n_{k-1} + 1)`."""
         return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(self.widths))
 
-    def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def unflatten(self, theta: ArrayLike) -> list[tuple[FloatArray, FloatArray]]:
         """The layers ``[(W_1, b_1), ..., (W_K, b_K)]`` as views into ``theta``."""
         theta = self._check_theta(theta)
         layers = []
@@ -84,7 +88,7 @@ class TanhMLP:
             layers.append((W, b))
         return layers
 
-    def init(self, seed: int, *, gain: float = 1.0) -> np.ndarray:
+    def init(self, seed: int, *, gain: float = 1.0) -> FloatArray:
         """Random parameters: :math:`W_k` entries :math:`\\mathcal{N}(0, \\mathrm{gain}^2 / n_{k-1})`, biases zero.
 
         Uses ``numpy.random.default_rng(seed)``.
@@ -98,7 +102,7 @@ class TanhMLP:
             parts.append(np.zeros(n_out))
         return np.concatenate(parts)
 
-    def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+    def predict(self, theta: ArrayLike, X: ArrayLike) -> FloatArray:
         """The outputs :math:`f(x_i)`, shape ``(N, n_K)``, for inputs ``X`` of shape ``(N, n_0)``.
 
         A ValueError if they overflow float64 (huge but finite ``theta`` or ``X``).
@@ -107,7 +111,7 @@ class TanhMLP:
             out = self._forward(self.unflatten(theta), self._check_X(X))[-1]
         return self._finite(out, "the outputs")
 
-    def loss(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float:
+    def loss(self, theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> float:
         """The loss :math:`\\frac{1}{2N} \\sum_i \\|f(x_i) - y_i\\|^2`.
 
         ``inf`` when it exceeds the float64 range (a diverged run: a result, no warning).
@@ -118,7 +122,7 @@ class TanhMLP:
             value = float(0.5 * np.sum(residual * residual) / X.shape[0])
         return value if np.isfinite(value) else float("inf")
 
-    def grad(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def grad(self, theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> FloatArray:
         """The gradient of :meth:`loss` with respect to ``theta`` (backpropagation by hand), a flat vector.
 
         A ValueError if it overflows float64 (huge but finite ``theta``, ``X`` or ``Y``).
@@ -128,7 +132,7 @@ class TanhMLP:
         with np.errstate(all="ignore"):
             acts = self._forward(layers, X)
             delta = (acts[-1] - Y) / X.shape[0]  # dL/d(pre-activation of the output layer), shape (N, n_K)
-            grads: list[np.ndarray] = []
+            grads: list[FloatArray] = []
             for k in range(len(layers) - 1, -1, -1):
                 W, _ = layers[k]
                 grads.append(delta.sum(axis=0))  # b_k
@@ -141,20 +145,18 @@ class TanhMLP:
     # -- helpers -------------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _finite(value: np.ndarray, what: str) -> np.ndarray:
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"theta, X (or Y) are too large: {what} overflow float64; scale them down")
-        return value
+    def _finite(value: FloatArray, what: str) -> FloatArray:
+        return finite_result(value, f"theta, X (or Y) are too large: {what} overflow float64; scale them down")
 
     @staticmethod
-    def _forward(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray) -> list[np.ndarray]:
+    def _forward(layers: list[tuple[FloatArray, FloatArray]], X: FloatArray) -> list[FloatArray]:
         acts = [X]
         for k, (W, b) in enumerate(layers):
             z = acts[-1] @ W.T + b
             acts.append(z if k == len(layers) - 1 else np.tanh(z))
         return acts
 
-    def _check_theta(self, theta: np.ndarray) -> np.ndarray:
+    def _check_theta(self, theta: object) -> FloatArray:
         theta = real_array(theta, "theta")
         if theta.shape != (self.n_params,):
             raise ValueError(
@@ -163,13 +165,13 @@ class TanhMLP:
             )
         return theta
 
-    def _check_X(self, X: np.ndarray) -> np.ndarray:
+    def _check_X(self, X: object) -> FloatArray:
         X = real_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.widths[0] or X.shape[0] == 0:
             raise ValueError(f"X must have shape (N, {self.widths[0]}) with N >= 1, got {X.shape}")
         return X
 
-    def _check_data(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _check_data(self, X: object, Y: object) -> tuple[FloatArray, FloatArray]:
         X = self._check_X(X)
         Y = real_array(Y, "Y")
         if Y.shape != (X.shape[0], self.widths[-1]):

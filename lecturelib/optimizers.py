@@ -40,12 +40,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from numbers import Real
-from typing import Any
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from lecturelib._checks import integer_at_least, positive_number, real_array
+from lecturelib._checks import (
+    FloatArray,
+    finite_result,
+    function,
+    integer_at_least,
+    positive_number,
+    probability,
+    real_array,
+)
 
 __all__ = [
     "GD",
@@ -62,21 +70,28 @@ __all__ = [
 
 Gradient = Callable[[np.ndarray], np.ndarray]
 
+#: The state an optimizer carries from one step to the next (None, the previous iterate, Adam's moments, a random
+#: generator): each optimizer has its own, opaque to :func:`lecturelib.curvature.track_sharpness`.
+State = TypeVar("State")
 
-def _beta(value: Any, name: str) -> float:
-    """``value`` as a float, or TypeError/ValueError naming ``name`` unless it is a real number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number in [0, 1), got {value!r} of type {type(value).__name__}")
-    if not (0.0 <= float(value) < 1.0):
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return float(value)
+
+class Optimizer(Protocol[State]):
+    """What :func:`lecturelib.curvature.track_sharpness` needs of an optimizer; every class below has it."""
+
+    adaptive: bool
+
+    def init(self, theta: FloatArray) -> State: ...
+
+    def update(
+        self, k: int, theta: FloatArray, grad: Gradient, step: float, state: State
+    ) -> tuple[FloatArray, State]: ...
+
+    def preconditioner(self, state: State) -> FloatArray | None: ...
 
 
 def _representable(value: float, what: str) -> float:
     """``value`` if it is a finite float; else ValueError: the true threshold exists but float64 cannot hold it."""
-    if not math.isfinite(value):
-        raise ValueError(f"{what} is too small: the threshold it gives overflows float64")
-    return value
+    return finite_result(value, f"{what} is too small: the threshold it gives overflows float64")
 
 
 # -- thresholds --------------------------------------------------------------------------------------------------
@@ -109,7 +124,7 @@ def heavy_ball_max_step(curvature: float, beta: float) -> float:
         If ``curvature`` is not a positive finite number or ``beta`` is not in :math:`[0, 1)`.
     """
     lam = positive_number(curvature, "curvature")
-    b = _beta(beta, "beta")
+    b = probability(beta, "beta")
     return _representable(2.0 * (1.0 + b) / lam, "curvature")
 
 
@@ -140,7 +155,7 @@ def nesterov_max_step(curvature: float, beta: float) -> float:
         If ``curvature`` is not a positive finite number or ``beta`` is not in :math:`[0, 1)`.
     """
     lam = positive_number(curvature, "curvature")
-    b = _beta(beta, "beta")
+    b = probability(beta, "beta")
     return _representable((2.0 + 2.0 * b) / (1.0 + 2.0 * b) / lam, "curvature")
 
 
@@ -171,23 +186,21 @@ def adam_edge(step: float, beta1: float) -> float:
         If ``step`` is not a positive finite number or ``beta1`` is not in :math:`[0, 1)`.
     """
     d = positive_number(step, "step")
-    b = _beta(beta1, "beta1")
+    b = probability(beta1, "beta1")
     return _representable((2.0 + 2.0 * b) / (1.0 - b) / d, "step")
 
 
-def _check_hessians(hessians: Any) -> np.ndarray:
-    H = real_array(hessians, "hessians", finite=False)  # refuses strings, bools and complex arrays
-    if H.ndim != 3 or H.shape[1] != H.shape[2] or H.shape[0] < 1 or H.shape[1] < 1:
+def _check_hessians(hessians: object) -> FloatArray:
+    H = real_array(hessians, "hessians", ndim=3)  # refuses strings, bools, complex arrays and NaN or inf entries
+    if H.shape[1] != H.shape[2] or H.shape[0] < 1 or H.shape[1] < 1:
         raise ValueError(f"hessians must have shape (n, d, d) with n, d >= 1, got shape {H.shape}")
-    if not np.all(np.isfinite(H)):
-        raise ValueError("hessians must be finite, got NaN or infinite entries")
     scale = float(np.max(np.abs(H)))
     if np.max(np.abs(H - H.transpose(0, 2, 1))) > 1e-12 * scale:
         raise ValueError("hessians must be symmetric matrices (H[i] == H[i].T), got a non-symmetric one")
     return H
 
 
-def sgd_second_moment_map(hessians: np.ndarray, step: float, batch: int) -> np.ndarray:
+def sgd_second_moment_map(hessians: ArrayLike, step: float, batch: int) -> FloatArray:
     """The matrix of the linear map :math:`\\Sigma \\mapsto \\mathbb{E}[(I - \\delta H_B)\\Sigma(I - \\delta H_B)]`
     on row-major flattened :math:`d \\times d` matrices.
 
@@ -228,9 +241,9 @@ def sgd_second_moment_map(hessians: np.ndarray, step: float, batch: int) -> np.n
     d_step = positive_number(step, "step")
     B = integer_at_least(batch, "batch", 1)
     n, d, _ = H.shape
-    mean = H.mean(axis=0)
     eye = np.eye(d)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, not warned about
+        mean = H.mean(axis=0)  # the sum of huge Hessians may overflow (found by tests/test_fuzz.py's hypothesis run)
         second = np.einsum("iab,icd->acbd", H, H).reshape(d * d, d * d) / n  # (1/n) Σ H_i ⊗ H_i
         kron_mean = np.kron(mean, mean)
         expected = second / B + (1.0 - 1.0 / B) * kron_mean
@@ -240,7 +253,7 @@ def sgd_second_moment_map(hessians: np.ndarray, step: float, batch: int) -> np.n
     return M
 
 
-def sgd_mean_square_radius(hessians: np.ndarray, step: float, batch: int) -> float:
+def sgd_mean_square_radius(hessians: ArrayLike, step: float, batch: int) -> float:
     """The spectral radius of the second-moment map of mini-batch SGD (:func:`sgd_second_moment_map`).
 
     Mini-batch SGD on the quadratic model with per-example Hessians :math:`H_i` (batches of :math:`B` examples drawn
@@ -279,10 +292,10 @@ def sgd_mean_square_radius(hessians: np.ndarray, step: float, batch: int) -> flo
 # -- optimizers --------------------------------------------------------------------------------------------------
 
 
-class _Optimizer:
+class _Optimizer(Generic[State]):
     """Shared by the optimizers: the warmup schedule and the protocol's defaults."""
 
-    adaptive = False  # True for a method with a diagonal preconditioner (Adam)
+    adaptive: bool = False  # True for a method with a diagonal preconditioner (Adam)
 
     def __init__(self, warmup: int = 0) -> None:
         self.warmup = integer_at_least(warmup, "warmup", 0)
@@ -293,10 +306,7 @@ class _Optimizer:
             return step
         return step * min(1.0, (k + 1) / self.warmup)
 
-    def init(self, theta: np.ndarray) -> Any:
-        return None
-
-    def preconditioner(self, state: Any) -> np.ndarray | None:
+    def preconditioner(self, state: State) -> FloatArray | None:
         return None
 
     def __repr__(self) -> str:
@@ -304,14 +314,17 @@ class _Optimizer:
         return f"{type(self).__name__}({fields})"
 
 
-class GD(_Optimizer):
+class GD(_Optimizer[None]):
     """Plain gradient descent :math:`x^+ = x - \\delta_k \\nabla f(x)` (with an optional warmup). Chapter 9."""
 
-    def update(self, k: int, theta: np.ndarray, grad: Gradient, step: float, state: Any) -> tuple[np.ndarray, Any]:
+    def init(self, theta: FloatArray) -> None:
+        return None
+
+    def update(self, k: int, theta: FloatArray, grad: Gradient, step: float, state: None) -> tuple[FloatArray, None]:
         return theta - self.step_at(k, step) * grad(theta), state
 
 
-class HeavyBall(_Optimizer):
+class HeavyBall(_Optimizer[FloatArray]):
     """Heavy-ball (Polyak) momentum :math:`x^+ = x - \\delta_k \\nabla f(x) + \\beta (x - x^-)`, starting with
     :math:`x^- = x_0`. Chapter 9.
 
@@ -325,17 +338,19 @@ class HeavyBall(_Optimizer):
 
     def __init__(self, beta: float, *, warmup: int = 0) -> None:
         super().__init__(warmup)
-        self.beta = _beta(beta, "beta")
+        self.beta = probability(beta, "beta")
 
-    def init(self, theta: np.ndarray) -> np.ndarray:
+    def init(self, theta: FloatArray) -> FloatArray:
         return np.array(theta, dtype=np.float64)
 
-    def update(self, k, theta, grad, step, state):
+    def update(
+        self, k: int, theta: FloatArray, grad: Gradient, step: float, state: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
         new = theta - self.step_at(k, step) * grad(theta) + self.beta * (theta - state)
         return new, theta
 
 
-class Nesterov(_Optimizer):
+class Nesterov(_Optimizer[FloatArray]):
     """Nesterov's method :math:`x_{k+1} = y_k - \\delta_k \\nabla f(y_k)`,
     :math:`y_{k+1} = x_{k+1} + \\beta(x_{k+1} - x_k)`, with :math:`y_0 = x_0`. Chapter 9.
 
@@ -352,17 +367,19 @@ class Nesterov(_Optimizer):
 
     def __init__(self, beta: float, *, warmup: int = 0) -> None:
         super().__init__(warmup)
-        self.beta = _beta(beta, "beta")
+        self.beta = probability(beta, "beta")
 
-    def init(self, theta: np.ndarray) -> np.ndarray:
+    def init(self, theta: FloatArray) -> FloatArray:
         return np.array(theta, dtype=np.float64)
 
-    def update(self, k, theta, grad, step, state):
+    def update(
+        self, k: int, theta: FloatArray, grad: Gradient, step: float, state: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
         x_new = theta - self.step_at(k, step) * grad(theta)
         return x_new + self.beta * (x_new - state), x_new
 
 
-class Adam(_Optimizer):
+class Adam(_Optimizer[tuple[FloatArray, FloatArray, int]]):
     """Adam with bias correction: :math:`m^+ = \\beta_1 m + (1 - \\beta_1) g`, :math:`v^+ = \\beta_2 v + (1 - \\beta_2)
     g^2`, :math:`x^+ = x - \\delta_k\\, \\hat m / (\\sqrt{\\hat v} + \\epsilon)` with
     :math:`\\hat m = m^+/(1 - \\beta_1^{t})`, :math:`\\hat v = v^+/(1 - \\beta_2^{t})` after :math:`t` steps.
@@ -386,15 +403,17 @@ class Adam(_Optimizer):
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, *, warmup: int = 0) -> None:
         super().__init__(warmup)
-        self.beta1 = _beta(beta1, "beta1")
-        self.beta2 = _beta(beta2, "beta2")
+        self.beta1 = probability(beta1, "beta1")
+        self.beta2 = probability(beta2, "beta2")
         self.eps = positive_number(eps, "eps")
 
-    def init(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def init(self, theta: FloatArray) -> tuple[FloatArray, FloatArray, int]:
         zeros = np.zeros(np.shape(theta))
         return zeros, zeros.copy(), 0
 
-    def update(self, k, theta, grad, step, state):
+    def update(
+        self, k: int, theta: FloatArray, grad: Gradient, step: float, state: tuple[FloatArray, FloatArray, int]
+    ) -> tuple[FloatArray, tuple[FloatArray, FloatArray, int]]:
         m, v, t = state
         g = grad(theta)
         b1, b2 = self.beta1, self.beta2
@@ -405,14 +424,14 @@ class Adam(_Optimizer):
         new = theta - (self.step_at(k, step) / (1.0 - b1**t)) * m / p
         return new, (m, v, t)
 
-    def preconditioner(self, state) -> np.ndarray | None:
+    def preconditioner(self, state: tuple[FloatArray, FloatArray, int]) -> FloatArray | None:
         _m, v, t = state
         if t == 0:
             return None
         return np.sqrt(v / (1.0 - self.beta2**t)) + self.eps
 
 
-class MiniBatchSGD(_Optimizer):
+class MiniBatchSGD(_Optimizer[np.random.Generator]):
     """Mini-batch SGD :math:`x^+ = x - \\delta_k \\nabla f_{B_k}(x)`, with :math:`B_k` a batch of ``batch`` example
     indices drawn uniformly with replacement from ``range(n_examples)``. Chapter 9.
 
@@ -444,17 +463,18 @@ class MiniBatchSGD(_Optimizer):
         warmup: int = 0,
     ) -> None:
         super().__init__(warmup)
-        if not callable(batch_grad):
-            raise TypeError(f"batch_grad must be a callable (theta, indices) -> gradient, got {batch_grad!r}")
+        function(batch_grad, "batch_grad", "(theta, indices) -> gradient")
         self.batch_grad = batch_grad
         self.n_examples = integer_at_least(n_examples, "n_examples", 1)
         self.batch = integer_at_least(batch, "batch", 1)
         self.seed = integer_at_least(seed, "seed", 0)
 
-    def init(self, theta: np.ndarray) -> np.random.Generator:
+    def init(self, theta: FloatArray) -> np.random.Generator:
         return np.random.default_rng(self.seed)
 
-    def update(self, k, theta, grad, step, state):
+    def update(
+        self, k: int, theta: FloatArray, grad: Gradient, step: float, state: np.random.Generator
+    ) -> tuple[FloatArray, np.random.Generator]:
         indices = state.integers(0, self.n_examples, size=self.batch)
         g = np.asarray(self.batch_grad(theta, indices), dtype=np.float64)
         return theta - self.step_at(k, step) * g, state

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from binascii import b2a_base64
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -16,7 +17,17 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from lecturelib._checks import integer_at_least, positive_number, real_number
+from lecturelib._checks import (
+    FloatArray,
+    function,
+    instance_of,
+    integer_at_least,
+    positive_number,
+    real_array,
+    real_number,
+    real_pair,
+    returned_number,
+)
 
 #: The largest number of steps :func:`cobweb_path` draws (two vertices each; a picture needs far fewer).
 MAX_COBWEB_STEPS = 1_000_000
@@ -112,7 +123,7 @@ def use_course_style() -> None:
 
     Introduced in chapter 1.
     """
-    mpl.rcParams.update(COURSE_STYLE)
+    mpl.rcParams.update(COURSE_STYLE)  # type: ignore[arg-type]  # the stub's keys are Literals; rcParams checks ours
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - IPython ships with the notebook tools
@@ -125,7 +136,7 @@ def use_course_style() -> None:
     shell.display_formatter.formatters["image/png"].for_type(Figure, _png_for_the_column)
 
 
-def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: float = 1e6) -> np.ndarray:
+def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: float = 1e6) -> FloatArray:
     r"""The vertices of the cobweb of :math:`x_{k+1} = u(x_k)` from :math:`x_0`, for :math:`n` steps.
 
     The path starts on the diagonal at :math:`(x_0, x_0)` and alternates a vertical segment to the graph,
@@ -141,18 +152,14 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
 
     Introduced in chapter 3.
     """
-    if not callable(update):
-        raise TypeError(f"update must be a callable x -> x+, got {type(update).__name__}")
+    function(update, "update", "x -> x+")
     x = real_number(x0, "x0")
     n = integer_at_least(n, "n", 0, MAX_COBWEB_STEPS)
     escape = positive_number(escape, "escape")
     points = [(x, x)]
     with np.errstate(all="ignore"):
         for _ in range(n):
-            value = update(x)
-            if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0 or np.asarray(value).dtype.kind not in "iuf":
-                raise TypeError(f"update must return a real number, got {value!r} of type {type(value).__name__}")
-            y = float(value)
+            y = returned_number(update(x), "update")
             if not (abs(y) <= escape):
                 break
             points.append((x, y))
@@ -163,14 +170,14 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
 
 def cobweb(
     ax: Axes,
-    update: Callable[[float], float],
+    update: Callable[[Any], Any],  # called on a float (the path) and on an array (the graph); both results checked
     x0: float,
     n: int,
     *,
     xlim: tuple[float, float] | None = None,
     color: str = "C3",
     label: str | None = "iterates",
-) -> np.ndarray:
+) -> FloatArray:
     r"""Draw the cobweb diagram of :math:`x_{k+1} = u(x_k)` on ``ax``: the graph of :math:`u`, the diagonal, the path.
 
     Parameters
@@ -197,8 +204,9 @@ def cobweb(
 
     Introduced in chapter 3.
     """
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    instance_of(ax, "ax", Axes, "a matplotlib Axes")
+    if label is not None:
+        instance_of(label, "label", str)
     path = cobweb_path(update, x0, n)
     if xlim is None:
         lo, hi = float(path.min()), float(path.max())
@@ -206,14 +214,12 @@ def cobweb(
         xlim = (lo - pad, hi + pad)
         if not np.all(np.isfinite(xlim)):
             raise ValueError(f"x0: the path from x0 = {x0!r} reaches the end of the float range; pass xlim")
-    if isinstance(xlim, (str, bytes)) or not hasattr(xlim, "__len__") or len(xlim) != 2:
-        raise TypeError(f"xlim must be a pair (lo, hi) of finite numbers, got {xlim!r}")
-    lo, hi = real_number(xlim[0], "xlim[0]"), real_number(xlim[1], "xlim[1]")
+    lo, hi = real_pair(xlim, "xlim")
     if not hi > lo or not np.isfinite(hi - lo):
         raise ValueError(f"xlim must be an increasing pair (lo, hi) with a finite width, got {xlim!r}")
     grid = np.linspace(lo, hi, 400)
     with np.errstate(all="ignore"):
-        values = np.asarray(update(grid), dtype=float) * np.ones_like(grid)
+        values = real_array(update(grid), "update(x) on an array x", finite=False) * np.ones_like(grid)
     ax.plot(grid, values, color="C0", lw=1.5, label=r"$x^+ = x - \delta f'(x)$")
     ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, ls="--", label="$x^+ = x$")
     ax.plot(path[:, 0], path[:, 1], color=color, lw=0.9, label=label)

@@ -24,11 +24,18 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lecturelib._checks import (
     MAX_ELEMENTS,
     MAX_ITERATIONS,
+    FloatArray,
+    finite_result,
+    function,
+    instance_of,
+    integer_array,
     integer_at_least,
+    positive_array,
     positive_number,
     power_of_two_scale,
     real_array,
@@ -80,21 +87,9 @@ DIVERGENCE_LOSS = 1e100
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _float_array(value: object, name: str, ndim: int) -> np.ndarray:
-    """Return ``value`` as a finite float64 array with ``ndim`` dimensions, or raise."""
-    arr = np.asarray(value)
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be a real floating-point array, got dtype {arr.dtype}; "
-            f"convert with numpy.asarray({name}, dtype=float)"
-        )
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
-    out = np.array(arr, dtype=np.float64, order="C")
+def _float_array(value: object, name: str, ndim: int) -> FloatArray:
+    """``value`` as a read-only finite floating-point array (C order) with ``ndim`` dimensions, or raise."""
+    out = np.array(real_array(value, name, ndim=ndim, allow_empty=False, integers=False), order="C")
     out.setflags(write=False)
     return out
 
@@ -122,9 +117,9 @@ class TwoLayerReLU:
         If an array has the wrong number of dimensions, the shapes disagree, or a value is not finite.
     """
 
-    W: np.ndarray
-    V: np.ndarray
-    b: np.ndarray = field(repr=False)
+    W: FloatArray
+    V: FloatArray
+    b: FloatArray = field(repr=False)
 
     def __post_init__(self) -> None:
         W = _float_array(self.W, "W", 2)
@@ -156,13 +151,13 @@ class TwoLayerReLU:
         return self.V.shape[1]
 
     @property
-    def theta(self) -> np.ndarray:
+    def theta(self) -> FloatArray:
         """The trained parameters as one vector, ``concatenate([W.ravel(), V.ravel()])``."""
         return np.concatenate([self.W.ravel(), self.V.ravel()])
 
-    def with_theta(self, theta: np.ndarray) -> TwoLayerReLU:
+    def with_theta(self, theta: ArrayLike) -> TwoLayerReLU:
         """Return the network with parameters ``theta`` (same layout as :attr:`theta`) and the same bias."""
-        theta = np.asarray(theta, dtype=float)
+        theta = real_array(theta, "theta")
         size = self.m * self.r + self.r * self.n
         if theta.shape != (size,):
             raise ValueError(f"theta must have shape ({size},), got {theta.shape}")
@@ -235,19 +230,17 @@ def figure2_problem(
 
 
 def _check_net(net: object) -> TwoLayerReLU:
-    if not isinstance(net, TwoLayerReLU):
-        raise TypeError(f"net must be a TwoLayerReLU, got {type(net).__name__}")
-    return net
+    return instance_of(net, "net", TwoLayerReLU)
 
 
-def _check_X(net: TwoLayerReLU, X: object) -> np.ndarray:
+def _check_X(net: TwoLayerReLU, X: object) -> FloatArray:
     X = _float_array(X, "X", 2)
     if X.shape[1] != net.n:
         raise ValueError(f"X must have shape (N, {net.n}) for a network with n = {net.n} inputs, got {X.shape}")
     return X
 
 
-def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
+def _check_Y(net: TwoLayerReLU, X: FloatArray, Y: object) -> FloatArray:
     Y = _float_array(Y, "Y", 2)
     if Y.shape != (X.shape[0], net.m):
         raise ValueError(
@@ -261,14 +254,13 @@ def _check_Y(net: TwoLayerReLU, X: np.ndarray, Y: object) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _finite(value: np.ndarray, what: str) -> np.ndarray:
+def _finite(value: FloatArray, what: str) -> FloatArray:
     """``value`` if every entry is finite, else a ValueError: huge (finite) inputs overflowed float64."""
-    if not np.all(np.isfinite(value)):
-        raise ValueError(
-            f"net, X (and Y) are too large: {what} overflow float64 (beyond about 1.8e308); scale the data or the "
-            "weights down"
-        )
-    return value
+    return finite_result(
+        value,
+        f"net, X (and Y) are too large: {what} overflow float64 (beyond about 1.8e308); scale the data or the "
+        "weights down",
+    )
 
 
 def _row_norms(A: np.ndarray) -> np.ndarray:
@@ -278,7 +270,7 @@ def _row_norms(A: np.ndarray) -> np.ndarray:
         return np.linalg.norm(A / c, axis=1) * c
 
 
-def predict(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
+def predict(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
     """Evaluate :math:`\\hat f(x_i) = W g(Vx_i - b)` at every row of ``X``.
 
     Parameters
@@ -305,7 +297,7 @@ def predict(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
         return _finite(np.maximum(X @ net.V.T - net.b, 0.0) @ net.W.T, "the network's outputs")
 
 
-def loss(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> float:
+def loss(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> float:
     """The training loss :math:`\\tfrac12 \\sum_i \\lVert \\hat f(x_i) - y_i \\rVert_2^2`.
 
     A ValueError if the outputs or the loss overflow float64 (huge but finite weights, inputs or targets).
@@ -316,10 +308,10 @@ def loss(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> float:
     X = _check_X(net, X)
     Y = _check_Y(net, X, Y)
     with np.errstate(all="ignore"):
-        return float(_finite(0.5 * np.sum((predict(net, X) - Y) ** 2), "the loss"))
+        return float(_finite(np.asarray(0.5 * np.sum((predict(net, X) - Y) ** 2)), "the loss"))
 
 
-def gradients(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gradients(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Exact gradient of the loss with respect to W and V.
 
     With :math:`z_i = Vx_i - b`, :math:`a_i = g(z_i)` and residual :math:`\\rho_i = W a_i - y_i`,
@@ -344,7 +336,7 @@ def gradients(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarr
         return _finite(R.T @ A, "the gradients"), _finite(((R @ net.W) * (Z > 0)).T @ X, "the gradients")
 
 
-def jacobian(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
+def jacobian(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
     """Per-sample Jacobians of the network output with respect to :math:`\\theta`.
 
     Returns
@@ -374,7 +366,7 @@ def jacobian(net: TwoLayerReLU, X: np.ndarray) -> np.ndarray:
     return _finite(J, "the Jacobians")
 
 
-def hessian(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+def hessian(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> FloatArray:
     """Exact Hessian of the loss with respect to :math:`\\theta` (away from the ReLU kinks).
 
     .. math:: \\nabla^2 L = \\sum_i J_i^\\top J_i + \\sum_i \\sum_l \\rho_{il} \\nabla^2 \\hat f_l(x_i),
@@ -401,9 +393,9 @@ def hessian(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         R = np.maximum(Z, 0.0) @ net.W.T - Y
         # cross block: d^2 L / dW_{lj} dV_{jk} = sum_i R_il [z_ij > 0] x_ik
         C = np.einsum("il,ij,ik->ljk", R, (Z > 0).astype(float), X)
-        cross = np.zeros((m, r, r, n))
-        cross[:, np.arange(r), np.arange(r), :] = C
-        cross = cross.reshape(m * r, r * n)
+        blocks = np.zeros((m, r, r, n))
+        blocks[:, np.arange(r), np.arange(r), :] = C
+        cross = blocks.reshape(m * r, r * n)
         H[: m * r, m * r :] += cross
         H[m * r :, : m * r] += cross.T
     return _finite(H, "the Hessian's entries")
@@ -426,7 +418,7 @@ def theorem4_bound(step: float) -> float:
     return 1.0 / positive_number(step, "step")
 
 
-def theorem4_lhs(net: TwoLayerReLU, X: np.ndarray) -> float:
+def theorem4_lhs(net: TwoLayerReLU, X: ArrayLike) -> float:
     """The left-hand side of Theorem 4, :math:`\\max_i \\lVert x_i \\rVert_2 \\lVert \\hat f(x_i) \\rVert_2`.
 
     The norms are taken without overflow of the squares; a ValueError if the outputs or the value itself exceed the
@@ -447,7 +439,19 @@ def theorem4_lhs(net: TwoLayerReLU, X: np.ndarray) -> float:
 
 
 @numba.njit(cache=False, fastmath=False)
-def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, moves, divergence_loss):  # pragma: no cover - compiled
+def _gd_kernel(
+    W: FloatArray,
+    V: FloatArray,
+    b: FloatArray,
+    X: FloatArray,
+    Y: FloatArray,
+    step: float,
+    n_steps: int,
+    tail: FloatArray,
+    losses: FloatArray,
+    moves: FloatArray,
+    divergence_loss: float,
+) -> int:  # pragma: no cover - compiled
     """Run ``n_steps`` of GD in place on W, V. Returns the number of steps taken (< n_steps if diverged).
 
     ``losses[k]`` receives L(theta_k) and ``moves[k]`` receives |theta_{k+1} - theta_k| for the steps taken (either
@@ -524,8 +528,18 @@ def _gd_kernel(W, V, b, X, Y, step, n_steps, tail, losses, moves, divergence_los
 
 @numba.njit(cache=False, fastmath=False)
 def _gd_kernel_scalar(
-    w, v, b, x, y, step, n_steps, tail, losses, moves, divergence_loss
-):  # pragma: no cover - compiled
+    w: FloatArray,
+    v: FloatArray,
+    b: FloatArray,
+    x: FloatArray,
+    y: FloatArray,
+    step: float,
+    n_steps: int,
+    tail: FloatArray,
+    losses: FloatArray,
+    moves: FloatArray,
+    divergence_loss: float,
+) -> int:  # pragma: no cover - compiled
     """The same loop as :func:`_gd_kernel` specialised to m = n = 1 (w, v, b of length r; x, y of length N)."""
     N = x.shape[0]
     r = w.shape[0]
@@ -570,7 +584,15 @@ def _gd_kernel_scalar(
     return n_steps
 
 
-def _run(net, X, Y, step, n_steps, record_last, record_losses):
+def _run(
+    net: TwoLayerReLU,
+    X: FloatArray,
+    Y: FloatArray,
+    step: float,
+    n_steps: int,
+    record_last: int,
+    record_losses: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, int]:
     W = np.array(net.W, dtype=np.float64, order="C")
     V = np.array(net.V, dtype=np.float64, order="C")
     tail = np.full((record_last, W.size + V.size), np.nan)
@@ -587,7 +609,7 @@ def _run(net, X, Y, step, n_steps, record_last, record_losses):
     return W, V, tail, losses, moves, int(taken)
 
 
-def train(net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps: int) -> TwoLayerReLU:
+def train(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike, step: float, n_steps: int) -> TwoLayerReLU:
     """Full-batch gradient descent on :math:`\\tfrac12 \\sum_i \\lVert \\hat f(x_i) - y_i \\rVert^2` over W and V.
 
     .. math:: W \\leftarrow W - \\delta \\nabla_W L, \\qquad V \\leftarrow V - \\delta \\nabla_V L,
@@ -667,7 +689,7 @@ class Trajectory:
 
 
 def train_trajectory(
-    net: TwoLayerReLU, X: np.ndarray, Y: np.ndarray, step: float, n_steps: int, *, record_last: int = 256
+    net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike, step: float, n_steps: int, *, record_last: int = 256
 ) -> Trajectory:
     """Run :func:`train`, record the loss at every iterate and the last parameter vectors, and classify the run.
 
@@ -720,7 +742,7 @@ def train_trajectory(
 
 
 def classify_tail(
-    tail: np.ndarray,
+    tail: ArrayLike,
     *,
     fixed_tol: float = 1e-8,
     period_tol: float = 1e-3,
@@ -787,7 +809,7 @@ def classify_tail(
     return LONGER
 
 
-def move_cosine(tail: np.ndarray) -> float:
+def move_cosine(tail: ArrayLike) -> float:
     """Mean cosine between consecutive moves, :math:`\\langle \\theta_{k+1} - \\theta_k, \\theta_k - \\theta_{k-1}
     \\rangle / (\\lVert\\cdot\\rVert \\lVert\\cdot\\rVert)`, averaged over the rows of ``tail``.
 
@@ -851,8 +873,8 @@ class SweepResult:
 
 
 def sweep(
-    steps: np.ndarray,
-    seeds: np.ndarray,
+    steps: ArrayLike,
+    seeds: ArrayLike,
     n_steps: int,
     *,
     problem: Callable[[int], tuple[TwoLayerReLU, TwoLayerReLU, np.ndarray, np.ndarray]] = figure2_problem,
@@ -879,18 +901,11 @@ def sweep(
 
     Introduced in chapter 7.
     """
-    steps = real_array(steps, "steps", finite=False).ravel()
-    seeds = np.asarray(seeds).ravel()
+    steps = positive_array(steps, "steps", entry="step").ravel()
+    seeds = integer_array(seeds, "seeds", minimum=0)
     if steps.size == 0 or seeds.size == 0:
         raise ValueError("steps and seeds must each hold at least one value")
-    for s in steps:
-        positive_number(float(s), "steps: every step")
-    if not np.issubdtype(seeds.dtype, np.integer) or np.any(seeds < 0):
-        raise TypeError(f"seeds must be non-negative integers, got {seeds!r}")
-    if not callable(problem):
-        raise TypeError(
-            f"problem must be a callable problem(seed) -> (net0, target, X, Y), got {type(problem).__name__}"
-        )
+    function(problem, "problem", "problem(seed) -> (net0, target, X, Y)")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     record_last = integer_at_least(record_last, "record_last", 9, MAX_ITERATIONS)
     shape = (steps.size, seeds.size)
@@ -899,18 +914,18 @@ def sweep(
     final_loss = np.full(shape, np.nan)
     amplitude = np.full(shape, np.nan)
     cosine = np.full(shape, np.nan)
-    theta = None
+    columns: list[FloatArray] = []  # the last iterates of one seed's runs, one row per step
     for b_, seed in enumerate(seeds):
         net0, _, X, Y = problem(int(seed))
-        if theta is None:
-            theta = np.full(shape + net0.theta.shape, np.nan)
+        column = np.full((steps.size, *net0.theta.shape), np.nan)
         for a_, step in enumerate(steps):
             run = train_trajectory(net0, X, Y, float(step), n_steps, record_last=record_last)
             labels[a_, b_] = run.label
-            if not run.diverged:
+            if run.net is not None:  # None: the run diverged
                 lhs[a_, b_] = theorem4_lhs(run.net, X)
                 final_loss[a_, b_] = run.losses[-1]
                 amplitude[a_, b_] = np.max(np.linalg.norm(np.diff(run.tail, axis=0), axis=1))
                 cosine[a_, b_] = move_cosine(run.tail)
-                theta[a_, b_] = run.net.theta
-    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude, cosine, theta)
+                column[a_] = run.net.theta
+        columns.append(column)
+    return SweepResult(steps, seeds, labels, lhs, final_loss, amplitude, cosine, np.stack(columns, axis=1))

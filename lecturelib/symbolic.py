@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from numbers import Number
-from typing import Any
+from typing import SupportsFloat, TypeAlias
 
 import numpy as np
 import sympy as sp
@@ -26,6 +26,13 @@ __all__ = [
     "taylor_polynomial",
 ]
 
+#: A function's variables: one Symbol or a sequence of distinct Symbols.
+Variables: TypeAlias = "sp.Symbol | Sequence[sp.Symbol]"
+#: A number: a Python or NumPy number, or an exact sympy number or expression (sympy numbers have no type stubs).
+Value: TypeAlias = "SupportsFloat | sp.Expr"
+#: A point: one value (one variable), a sequence or 1-D array of values, or a {Symbol: value} dict.
+Point: TypeAlias = "Value | Sequence[Value] | np.ndarray | Mapping[sp.Symbol, Value]"
+
 #: The largest order :func:`taylor_polynomial` computes: each order differentiates the whole expression once more,
 #: and the terms grow with the order, so a larger one would not finish in reasonable time.
 MAX_TAYLOR_ORDER = 200
@@ -34,7 +41,7 @@ MAX_TAYLOR_ORDER = 200
 _DIGITS = 50
 
 
-def _as_expr(expr: Any) -> sp.Expr:
+def _as_expr(expr: object) -> sp.Expr:
     """Return ``expr`` as a sympy expression, or raise TypeError."""
     if isinstance(expr, str):
         raise TypeError("expr must be a sympy expression, not a string; build it from sympy Symbols")
@@ -49,7 +56,7 @@ def _as_expr(expr: Any) -> sp.Expr:
     return result
 
 
-def _as_variables(variables: Any) -> tuple[sp.Symbol, ...]:
+def _as_variables(variables: object) -> tuple[sp.Symbol, ...]:
     """Return ``variables`` as a non-empty tuple of distinct Symbols, or raise."""
     if isinstance(variables, sp.Symbol):
         return (variables,)
@@ -66,7 +73,7 @@ def _as_variables(variables: Any) -> tuple[sp.Symbol, ...]:
     return result
 
 
-def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, sp.Expr]:
+def _as_point(variables: tuple[sp.Symbol, ...], point: object) -> dict[sp.Symbol, sp.Expr]:
     """Return the substitution {variable: value} for ``point``, or raise."""
     n = len(variables)
     if isinstance(point, Mapping):
@@ -108,7 +115,7 @@ def _as_point(variables: tuple[sp.Symbol, ...], point: Any) -> dict[sp.Symbol, s
     return dict(zip(variables, converted, strict=True))
 
 
-def _numeric_value(entry: sp.Expr, what: str, point: Any) -> sp.Float:
+def _numeric_value(entry: sp.Expr, what: str, point: object) -> sp.Float:
     """A number-valued expression's value to :data:`_DIGITS` digits; ValueError if undefined, infinite or complex."""
     if entry.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise ValueError(f"expr is not defined at point {point}: its {what} is infinite or undefined there")
@@ -121,7 +128,7 @@ def _numeric_value(entry: sp.Expr, what: str, point: Any) -> sp.Float:
     return sp.Float(re, _DIGITS)
 
 
-def gradient(expr: Any, variables: Any) -> sp.Matrix:
+def gradient(expr: sp.Expr, variables: Variables) -> sp.Matrix:
     r"""The gradient :math:`\nabla f` as an :math:`n \times 1` column.
 
     Parameters
@@ -143,7 +150,7 @@ def gradient(expr: Any, variables: Any) -> sp.Matrix:
     return sp.Matrix([sp.diff(f, x) for x in xs])
 
 
-def hessian(expr: Any, variables: Any) -> sp.Matrix:
+def hessian(expr: sp.Expr, variables: Variables) -> sp.Matrix:
     r"""The Hessian :math:`\nabla^2 f`, the symmetric :math:`n \times n` matrix of second derivatives.
 
     Parameters
@@ -165,7 +172,7 @@ def hessian(expr: Any, variables: Any) -> sp.Matrix:
     return sp.hessian(f, xs)
 
 
-def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.Expr:
+def taylor_polynomial(expr: sp.Expr, variables: Variables, point: Point, order: int) -> sp.Expr:
     r"""The multivariate Taylor polynomial of ``expr`` of degree ``order`` around ``point``, exactly.
 
     .. math::
@@ -209,13 +216,15 @@ def taylor_polynomial(expr: Any, variables: Any, point: Any, order: int) -> sp.E
     return sp.Add(*terms)
 
 
-def _gradient_and_hessian_at(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict) -> tuple[sp.Matrix, sp.Matrix]:
+def _gradient_and_hessian_at(
+    f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict[sp.Symbol, sp.Expr]
+) -> tuple[sp.Matrix, sp.Matrix]:
     g = gradient(f, xs).subs(at, simultaneous=True).applyfunc(sp.simplify)
     h = hessian(f, xs).subs(at, simultaneous=True).applyfunc(sp.simplify)
     return g, h
 
 
-def _check_critical(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict, point: Any) -> None:
+def _check_critical(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict[sp.Symbol, sp.Expr], point: object) -> None:
     """ValueError unless the gradient vanishes at the point: exactly for exact input, to rounding with floats."""
     g = gradient(f, xs).subs(at, simultaneous=True)
     inexact = any(e.has(sp.Float) for e in g) or any(v.has(sp.Float) for v in at.values())
@@ -239,7 +248,7 @@ def _check_critical(f: sp.Expr, xs: tuple[sp.Symbol, ...], at: dict, point: Any)
             )
 
 
-def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
+def descent_step_bound(expr: sp.Expr, variables: Variables, point: Point) -> sp.Expr:
     r"""The largest step :math:`\varepsilon` that decreases ``expr`` to second order from ``point``.
 
     With :math:`g = \nabla f(w)` and :math:`H = \nabla^2 f(w)`, the second-order Taylor expansion gives
@@ -289,7 +298,7 @@ def descent_step_bound(expr: Any, variables: Any, point: Any) -> sp.Expr:
     return sp.Piecewise((sp.simplify(2 * gg / curvature), curvature > 0), (sp.oo, True))
 
 
-def _numeric_descent_bound(value: sp.Expr, g: sp.Matrix, h: sp.Matrix, point: Any) -> sp.Expr:
+def _numeric_descent_bound(value: sp.Expr, g: sp.Matrix, h: sp.Matrix, point: object) -> sp.Expr:
     """:func:`descent_step_bound` when the value, gradient and Hessian at the point are numbers."""
     _numeric_value(value, "value", point)
     g_num = [_numeric_value(e, "gradient", point) for e in g]
@@ -308,7 +317,7 @@ def _numeric_descent_bound(value: sp.Expr, g: sp.Matrix, h: sp.Matrix, point: An
     return sp.simplify(bound) if sp.count_ops(bound) <= 200 else bound
 
 
-def max_stable_step(expr: Any, variables: Any, point: Any) -> sp.Expr:
+def max_stable_step(expr: sp.Expr, variables: Variables, point: Point) -> sp.Expr:
     r"""The step-size threshold :math:`2/\lambda_{\max}` of gradient descent at the critical point ``point``.
 
     Linearizing :math:`x^+ = x - \delta \nabla f(x)` at a critical point :math:`x^*` gives the Jacobian

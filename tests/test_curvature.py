@@ -251,8 +251,8 @@ def identity_grad(t):
     [
         (identity_grad, np.array([1.0, np.nan]), {}, ValueError, "finite"),
         (identity_grad, np.array([1.0, np.inf]), {}, ValueError, "finite"),
-        (identity_grad, np.ones((2, 2)), {}, ValueError, "1-D"),
-        (identity_grad, np.ones(0), {}, ValueError, "at least one"),
+        (identity_grad, np.ones((2, 2)), {}, ValueError, "theta must have 1 dimension"),
+        (identity_grad, np.ones(0), {}, ValueError, "theta must not be empty"),
         (identity_grad, "abc", {}, TypeError, "theta"),
         (lambda t: t[:-1], np.ones(3), {}, ValueError, "shape of theta"),
         (lambda t: np.ones((3, 1)), np.ones(3), {}, ValueError, "shape of theta"),

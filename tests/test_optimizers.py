@@ -386,3 +386,13 @@ def test_minibatch_sgd_uses_its_batches_and_warmup_scales_the_step():
 def test_bad_input(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+@pytest.mark.filterwarnings("error")
+def test_huge_hessians_whose_mean_overflows_are_refused_without_a_warning():
+    # hypothesis found it: the sum in the mean of two Hessians of 1e308 overflowed with a RuntimeWarning
+    H = np.array([[[1e308]], [[1e308]]])
+    with pytest.raises(ValueError, match="step and hessians are too large together"):
+        sgd_second_moment_map(H, 0.1, 2)
+    with pytest.raises(ValueError, match="step and hessians are too large together"):
+        sgd_mean_square_radius(H, 0.1, 2)

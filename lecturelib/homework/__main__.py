@@ -55,7 +55,7 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_grading_commands(commands) -> None:
+def _add_grading_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     try:
         from .grade import add_commands
     except ImportError:  # pragma: no cover - the grader's modules are part of the package

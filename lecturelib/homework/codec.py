@@ -50,7 +50,7 @@ DATACLASSES = {"lecturelib.relu_nets.TwoLayerReLU"}
 # ------------------------------------------------------------------------------------------------------------------
 
 
-def encode(value: Any, depth: int = 0, *, functions: bool = True) -> Any:
+def encode(value: object, depth: int = 0, *, functions: bool = True) -> Any:  # any object in, JSON data out
     """``value`` as JSON-able plain data (see the module docstring); never raises: unknown objects are named."""
     import numpy as np
 
@@ -116,7 +116,7 @@ def encode(value: Any, depth: int = 0, *, functions: bool = True) -> Any:
         return {"object": f"{type(value).__name__} (unreadable: {type(err).__name__})"}
 
 
-def _is_sympy(value: Any) -> bool:
+def _is_sympy(value: object) -> bool:
     try:
         import sympy
 
@@ -155,7 +155,7 @@ class DecodeError(ValueError):
     """Data that is not a valid encoded answer."""
 
 
-def decode(data: Any, function_factory: Callable[[str], Any] | None = None, depth: int = 0) -> Any:
+def decode(data: Any, function_factory: Callable[[str], Any] | None = None, depth: int = 0) -> Any:  # JSON in, any out
     """Rebuild a value from :func:`encode`'s data without running any code from the data (see module docstring)."""
     import numpy as np
 
@@ -239,19 +239,19 @@ class Unreadable:
     description: str
 
 
-def _number_text(text: Any) -> str:
+def _number_text(text: object) -> str:
     if not isinstance(text, str) or len(text) > 400:
         raise DecodeError("bad number")
     return text
 
 
-def _sequence(value: Any) -> list:
+def _sequence(value: object) -> list[Any]:  # JSON items, each checked where it is read
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise DecodeError("bad sequence")
     return value
 
 
-def parse_srepr(text: Any) -> Any:
+def parse_srepr(text: object) -> Any:  # a sympy object (sympy has no type stubs)
     """A sympy object from its ``srepr`` text, built by walking the syntax tree with an allow-list (no ``eval``)."""
     import sympy
 

@@ -137,7 +137,8 @@ def export_notebooks(
     chosen = select_sets(find_sets(source), names)
     if not chosen:
         raise FileNotFoundError(f"no homework sets (hw*.md) in {folder}")
-    in_the_way, existing = [], []
+    in_the_way: list[Path] = []
+    existing: list[Path] = []
     for edition in editions:
         if (target / edition).exists() and not (target / edition).is_dir():
             in_the_way.append(target / edition)

@@ -41,6 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 __all__ = ["Limits", "add_commands", "grade_class", "grade_submission", "load_rubric", "write_gradescope_bundle"]
@@ -286,7 +287,7 @@ class _JudgeTimeout(Exception):
     pass
 
 
-def _alarm(signum: int, frame: Any) -> None:
+def _alarm(signum: int, frame: FrameType | None) -> None:
     raise _JudgeTimeout
 
 
@@ -668,7 +669,7 @@ def _run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: Any) -> None:
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``grade`` and ``gradescope`` to the ``python -m lecturelib.homework`` command line."""
     command = commands.add_parser("grade", help="grade a folder of submitted notebooks of one set")
     command.add_argument("set", metavar="SET", help="the set, e.g. hw1 or hw1_taylor_descent")

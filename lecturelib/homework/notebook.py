@@ -182,7 +182,11 @@ def _mark_solutions(notebook: Any) -> list[Cell]:
                 continue
             directive = _directive(token)
             name = directive[0] if directive else None
-            if token.type == "myst_target" or name not in (EXERCISE_DIRECTIVE, SOLUTION_DIRECTIVE, *GATED_SOLUTION):
+            if (
+                directive is None
+                or token.type == "myst_target"
+                or name not in (EXERCISE_DIRECTIVE, SOLUTION_DIRECTIVE, *GATED_SOLUTION)
+            ):
                 if start > position:
                     pending.extend(lines[position:start])
                 if token.type != "myst_target":  # a label line means nothing in Jupyter

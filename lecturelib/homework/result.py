@@ -87,7 +87,7 @@ def unanswered(check: str) -> CheckResult:
     return CheckResult("unanswered", UNANSWERED_MESSAGE, check)
 
 
-def is_unanswered(value: Any) -> bool:
+def is_unanswered(value: object) -> bool:
     """True when ``value`` is the placeholder ``...``, or a tuple, list or dict that still holds one."""
     if value is Ellipsis:
         return True
@@ -98,7 +98,7 @@ def is_unanswered(value: Any) -> bool:
     return False
 
 
-def guarded(name: str):
+def guarded(name: str) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
     """Decorate a check: an unanswered answer, an answer of an unexpected type, or an error in the student's code
     gives a result, never a crash. The answer is the check's first parameter, passed by position or by its name.
     Only :class:`UsageError` (the check itself called wrongly, by the notebook's author) is raised."""
@@ -161,7 +161,7 @@ class StudentError(Exception):
     """Raised inside a check for a problem with the answer; becomes an "incorrect" result."""
 
 
-def call_student(function: Callable[..., Any], *args: Any) -> Any:
+def call_student(function: object, *args: Any) -> Any:  # any student object and arguments; the result is checked
     """Call a student's function; its placeholder return means unanswered, its exceptions are reported."""
     if not callable(function):
         raise StudentError(f"expected a function, got {type(function).__name__}.")

@@ -72,13 +72,13 @@ def thread_environment() -> dict[str, str]:
 # ------------------------------------------------------------------------------------------------------------------
 
 
-def _send(stream: Any, message: dict) -> None:
+def _send(stream: Any, message: dict[str, Any]) -> None:  # a pipe's binary stream
     data = json.dumps(message, separators=(",", ":")).encode()
     stream.write(struct.pack(">Q", len(data)) + data)
     stream.flush()
 
 
-def _receive(stream: Any) -> dict | None:
+def _receive(stream: Any) -> dict[str, Any] | None:  # a pipe's binary stream
     header = stream.read(8)
     if len(header) < 8:
         return None
@@ -156,6 +156,7 @@ class FunctionSandbox:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         stream = self.process.stdout
+        assert stream is not None  # started with stdout=PIPE
         chunks = b""
         needed = 8
         size = None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
+
+from lecturelib.symbolic import Variables
 
 from ..result import CheckResult, StudentError, UsageError, correct, guarded, incorrect
 
@@ -34,7 +36,7 @@ NONSMOOTH = (
 N_SAMPLES = 24
 
 
-def as_float_array(value: Any, what: str) -> np.ndarray:
+def as_float_array(value: object, what: str) -> np.ndarray:
     """``value`` as a float array, or a :class:`StudentError` naming what it is (a bool, a string, a dict, a complex
     number with an imaginary part, an object that is no number)."""
     if value is None or isinstance(value, (bool, np.bool_, str, bytes, dict, set)) or callable(value):
@@ -56,7 +58,7 @@ def as_float_array(value: Any, what: str) -> np.ndarray:
     return array.astype(float)
 
 
-def as_float(value: Any, what: str) -> float:
+def as_float(value: object, what: str) -> float:
     """``value`` as one real number (a 1-element array counts), else a :class:`StudentError`."""
     if isinstance(value, sp.Basic):
         try:
@@ -72,7 +74,7 @@ def as_float(value: Any, what: str) -> float:
     return float(array.reshape(()))
 
 
-def to_sympy(value: Any, what: str) -> sp.Expr:
+def to_sympy(value: object, what: str) -> sp.Expr:
     if isinstance(value, str):
         raise StudentError(f"{what} is a string; build it from sympy symbols instead.")
     if isinstance(value, (bool, np.bool_)) or value is None:
@@ -190,7 +192,7 @@ def compare_scalar(name: str, value: sp.Expr, expected: sp.Expr, what: str, reci
 
 
 @guarded("check_expression")
-def check_expression(answer: Any, expected: Any, *, what: str = "your expression") -> CheckResult:
+def check_expression(answer: object, expected: sp.Expr, *, what: str = "your expression") -> CheckResult:
     """Compare a scalar sympy expression with an independently computed one, diagnosing sign and factor errors.
 
     Parameters
@@ -210,7 +212,7 @@ def check_expression(answer: Any, expected: Any, *, what: str = "your expression
     return incorrect("check_expression", describe(relation, what))
 
 
-def variables_of(variables: Any) -> tuple[sp.Symbol, ...]:
+def variables_of(variables: Variables) -> tuple[sp.Symbol, ...]:
     if isinstance(variables, sp.Symbol):
         return (variables,)
     result = tuple(variables)
@@ -220,7 +222,7 @@ def variables_of(variables: Any) -> tuple[sp.Symbol, ...]:
 
 
 @guarded("check_value")
-def check_value(answer: Any, reference: Any, *, what: str = "your value", rtol: float = 1e-6) -> CheckResult:
+def check_value(answer: object, reference: ArrayLike, *, what: str = "your value", rtol: float = 1e-6) -> CheckResult:
     """Compare a number or array with one computed independently by the caller, reporting shape, sign and factors.
 
     Introduced in homework set 3.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from ..result import CheckResult, StudentError, UsageError, call_student, correct, guarded, incorrect
 from .compare import as_float, compare_scalar, to_sympy, variables_of
@@ -22,7 +22,7 @@ __all__ = [
 
 
 @guarded("check_scalar_theorem1")
-def check_scalar_theorem1(answer: Any, weights: Sequence[sp.Symbol]) -> CheckResult:
+def check_scalar_theorem1(answer: object, weights: Sequence[sp.Symbol]) -> CheckResult:
     r"""Check a formula for the largest stable step at an optimum of the scalar deep linear network.
 
     The loss is :math:`\tfrac12 (w_L \cdots w_1 - \lambda)^2`. At an optimum (:math:`\lambda = w_L \cdots w_1`) the
@@ -67,7 +67,7 @@ def _theorem1_index_shifts(weights: Sequence[np.ndarray]) -> list[float]:
 
 
 @guarded("check_theorem1_function")
-def check_theorem1_function(function: Any, *, n_cases: int = 6, seed: int = 0) -> CheckResult:
+def check_theorem1_function(function: object, *, n_cases: int = 6, seed: int = 0) -> CheckResult:
     r"""Check a student's implementation ``function(weights)`` of Theorem 1's bound for matrix layers.
 
     On random deep linear networks (depth 1 to 4, square and rectangular layers) the result is compared with
@@ -128,10 +128,10 @@ def check_theorem1_function(function: Any, *, n_cases: int = 6, seed: int = 0) -
 
 @guarded("check_convergent_step")
 def check_convergent_step(
-    answer: Any,
-    R: Any,
+    answer: object,
+    R: ArrayLike,
     depth: int,
-    init: Any = "identity",
+    init: str | Sequence[ArrayLike] = "identity",
     *,
     margin: float = 0.02,
     n_steps: int = 4000,
@@ -163,7 +163,7 @@ def check_convergent_step(
 
 
 @guarded("check_theorem4_lhs_function")
-def check_theorem4_lhs_function(function: Any, *, n_cases: int = 4, seed: int = 0) -> CheckResult:
+def check_theorem4_lhs_function(function: object, *, n_cases: int = 4, seed: int = 0) -> CheckResult:
     r"""Check a student's ``function(net, X)`` computing :math:`\max_i \|x_i\|_2 \|\hat f(x_i)\|_2` (Theorem 4).
 
     Compared on random two-layer ReLU networks with several inputs and outputs against a direct computation here.
@@ -240,7 +240,7 @@ _RUN_LABELS = ("fixed point", "period 2", "period 4", "other")
 
 
 @guarded("check_run_diagnosis")
-def check_run_diagnosis(answer: Any, tail: Any) -> CheckResult:
+def check_run_diagnosis(answer: object, tail: ArrayLike) -> CheckResult:
     r"""Check a diagnosis of a run from its last iterates ``tail`` (rows :math:`\theta_k`, oldest first).
 
     ``answer`` is one of ``"fixed point"``, ``"period 2"``, ``"period 4"``, ``"other"`` (``"diverged"`` for a run

@@ -8,10 +8,10 @@ expected answer. Results are :class:`lecturelib.homework.CheckResult` objects.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from lecturelib.homework.result import CheckResult, is_unanswered
 from lecturelib.homework.result import correct as _correct
@@ -58,7 +58,7 @@ def _largest_stable(method: str, lam: float, b: float) -> float:
     return lo / lam
 
 
-def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.Symbol) -> CheckResult:
+def check_momentum_threshold(answer: object, method: str, lam: sp.Symbol, beta: sp.Symbol) -> CheckResult:
     """Check a symbolic largest stable step (in ``lam`` and ``beta``) of a momentum method at a minimum of curvature
     ``lam``.
 
@@ -85,7 +85,7 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
     f = sp.lambdify((lam, beta), expr, "numpy")
     rng = np.random.default_rng(4)
     points = [(float(rng.uniform(0.2, 5.0)), float(rng.uniform(0.05, 0.95))) for _ in range(8)]
-    ratios = []
+    ratio_list: list[float] = []
     for lv, bv in points:
         try:
             value = complex(f(lv, bv))
@@ -95,8 +95,8 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
             return _incorrect(
                 name, "a step-size threshold is a positive, finite number for every λ > 0 and β in (0, 1)."
             )
-        ratios.append(value.real / _largest_stable(method, lv, bv))
-    ratios = np.array(ratios)
+        ratio_list.append(value.real / _largest_stable(method, lv, bv))
+    ratios = np.array(ratio_list)
     if np.allclose(ratios, 1.0, rtol=1e-7):
         return _correct(
             name,
@@ -123,7 +123,7 @@ def check_momentum_threshold(answer: Any, method: str, lam: sp.Symbol, beta: sp.
     return _incorrect(name, "not right: too large at some (λ, β) and too small at others.")
 
 
-def check_edge_level(answer: Any, method: str, step: float, beta: float) -> CheckResult:
+def check_edge_level(answer: object, method: str, step: float, beta: float) -> CheckResult:
     """Check a predicted edge-of-stability level (a number): the sharpness at which ``step`` is the largest stable
     step of ``method`` (``"gd"``, ``"heavy ball"``, ``"nesterov"``) with momentum ``beta``, found by bisection on the
     linearized map.
@@ -134,7 +134,7 @@ def check_edge_level(answer: Any, method: str, step: float, beta: float) -> Chec
     if is_unanswered(answer):
         return _unanswered(name)
     try:
-        value = float(answer)
+        value = float(answer)  # type: ignore[arg-type]  # any student object: float() refusing it is reported below
     except (TypeError, ValueError):
         return _incorrect(name, "your level must be a number (a sharpness).")
     if not (math.isfinite(value) and value > 0):
@@ -152,7 +152,7 @@ def check_edge_level(answer: Any, method: str, step: float, beta: float) -> Chec
     return _incorrect(name, "too high." if value > level else "too low.")
 
 
-def check_edge_run(run: Any, level: float, *, band: tuple[float, float] = (0.8, 1.2)) -> CheckResult:
+def check_edge_run(run: object, level: float, *, band: tuple[float, float] = (0.8, 1.2)) -> CheckResult:
     """Check that a :class:`lecturelib.curvature.SharpnessRun` reached ``level`` and then hovered at it: the median of
     sharpness/level over the measurements after the first one at or above ``level`` lies in ``band``.
 
@@ -162,10 +162,11 @@ def check_edge_run(run: Any, level: float, *, band: tuple[float, float] = (0.8, 
     if is_unanswered(run):
         return _unanswered(name)
     sharpness = getattr(run, "sharpness", None)
-    if sharpness is None or getattr(run, "diverged", None) is None:
+    diverged = getattr(run, "diverged", None)
+    if sharpness is None or diverged is None:
         return _incorrect(name, "pass the SharpnessRun returned by track_sharpness.")
     sharpness = np.asarray(sharpness, dtype=float)
-    if run.diverged:
+    if diverged:
         return _incorrect(name, "the run diverged: check the step and the optimizer you passed to track_sharpness.")
     reached = np.nonzero(sharpness >= level)[0]
     if reached.size == 0:
@@ -188,7 +189,7 @@ def check_edge_run(run: Any, level: float, *, band: tuple[float, float] = (0.8, 
 
 
 @np.errstate(all="ignore")
-def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) -> CheckResult:
+def check_radius_function(function: object, *, n_cases: int = 12, seed: int = 0) -> CheckResult:
     """Check a student's ``function(curvatures, step, batch)`` for the mean-square radius of one-dimensional
     mini-batch SGD (batches drawn with replacement) against :func:`lecturelib.optimizers.sgd_mean_square_radius` on
     random cases, naming the usual slips (no batch factor, the sample variance, the full-batch radius only).
@@ -244,7 +245,7 @@ def check_radius_function(function: Any, *, n_cases: int = 12, seed: int = 0) ->
     return _correct(name, f"agrees with the exact second-moment map on {n_cases} random cases.")
 
 
-def check_stable_batch(answer: Any, curvatures: Any, step: float) -> CheckResult:
+def check_stable_batch(answer: object, curvatures: ArrayLike, step: float) -> CheckResult:
     """Check the smallest batch size at which mini-batch SGD with ``step`` is stable in mean square for the given
     one-dimensional ``curvatures``: its radius must be at most 1 and the radius one batch size smaller above 1.
 
@@ -289,7 +290,7 @@ def _warmup_diverges(step: float, seed: int, warmup: int, n_steps: int) -> bool:
 
 
 def check_warmup_diagnosis(
-    answer: Any, step: float, seed: int, lengths: tuple[int, ...], *, n_steps: int = 1500
+    answer: object, step: float, seed: int, lengths: tuple[int, ...], *, n_steps: int = 1500
 ) -> CheckResult:
     """Check a prediction ``{W: "diverges" or "trains"}`` for gradient descent on the tanh network of chapters 8
     and 9 (initialization ``seed``), with peak ``step`` and a linear warmup of ``W`` steps, for each ``W`` in

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import cast
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
+
+from lecturelib.symbolic import Point, Value, Variables
 
 from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import as_float, as_float_array, describe, relate, to_sympy, variables_of
@@ -22,7 +25,7 @@ def _minima(f: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
 
 
 @guarded("check_minima")
-def check_minima(answer: Any, expr: Any, x: sp.Symbol) -> CheckResult:
+def check_minima(answer: object, expr: sp.Expr, x: sp.Symbol) -> CheckResult:
     """Check the list of the strict local minima of ``expr`` (one variable), smaller first, exactly.
 
     Introduced in homework set 2.
@@ -31,7 +34,7 @@ def check_minima(answer: Any, expr: Any, x: sp.Symbol) -> CheckResult:
     if isinstance(answer, (str, dict, bytes)) or not hasattr(answer, "__len__"):
         raise StudentError("give the minima as a list of numbers, smaller first.")
     f = sp.sympify(expr)
-    values = [to_sympy(v, "each minimum") for v in answer]
+    values = [to_sympy(v, "each minimum") for v in cast("Sequence[object]", answer)]  # has a length: checked above
     truth = _minima(f, x)
     derivative, second = sp.diff(f, x), sp.diff(f, x, 2)
     for v in values:
@@ -54,7 +57,7 @@ def _threshold_cases(seed: int, n_cases: int) -> list[tuple[sp.Expr, sp.Expr]]:
     """(f, minimum) pairs: quartics f with f' = k (x - m1)(x - m2)(x - m3), minima m1 < m3, drawn from ``seed``."""
     x = sp.Symbol("x", real=True)
     rng = np.random.default_rng(seed)
-    cases = []
+    cases: list[tuple[sp.Expr, sp.Expr]] = []
     while len(cases) < n_cases:
         m = sorted(int(v) for v in rng.choice(np.arange(-6, 7), size=3, replace=False))
         k = sp.Rational(int(rng.integers(1, 7)), int(rng.integers(1, 5)))
@@ -65,7 +68,7 @@ def _threshold_cases(seed: int, n_cases: int) -> list[tuple[sp.Expr, sp.Expr]]:
 
 @guarded("check_threshold_function")
 def check_threshold_function(
-    function: Any, *, cases: Sequence[tuple[Any, Any]] = (), seed: int = 0, n_cases: int = 4
+    function: object, *, cases: Sequence[tuple[sp.Expr, Value]] = (), seed: int = 0, n_cases: int = 4
 ) -> CheckResult:
     r"""Check a student's ``function(f, x, x_star)`` returning the exact threshold :math:`\delta^*` at a minimum.
 
@@ -94,10 +97,10 @@ def check_threshold_function(
     return correct(name, f"exact on {len(every)} functions.")
 
 
-def _gd_map(expr: Any, x: sp.Symbol) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _gd_map(expr: sp.Expr, x: sp.Symbol) -> Callable[[ArrayLike, ArrayLike], np.ndarray]:
     derivative = sp.lambdify(x, sp.diff(sp.sympify(expr), x), modules="numpy")
 
-    def step(values: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    def step(values: ArrayLike, delta: ArrayLike) -> np.ndarray:
         with np.errstate(all="ignore"):
             return values - delta * derivative(values)
 
@@ -122,7 +125,7 @@ def _converges_to(step: Callable, x_star: np.ndarray, delta: float, n_steps: int
 
 @guarded("check_threshold")
 def check_threshold(
-    answer: Any, expr: Any, variables: Any, point: Any, *, margin: float = 0.03, n_steps: int = 4000
+    answer: object, expr: sp.Expr, variables: Variables, point: Point, *, margin: float = 0.03, n_steps: int = 4000
 ) -> CheckResult:
     r"""Check a claimed largest stable step size at the minimum ``point`` of ``expr``, by simulation.
 
@@ -200,7 +203,7 @@ def check_threshold(
 
 @guarded("check_period2_orbit")
 def check_period2_orbit(
-    answer: Any, expr: Any, x: sp.Symbol, step: float, *, tol: float = 1e-9, attracting: bool | None = None
+    answer: object, expr: sp.Expr, x: sp.Symbol, step: float, *, tol: float = 1e-9, attracting: bool | None = None
 ) -> CheckResult:
     r"""Check a claimed period-2 orbit ``(a, b)`` of gradient descent :math:`x \mapsto x - \delta f'(x)` on ``expr``.
 
@@ -211,9 +214,12 @@ def check_period2_orbit(
     Introduced in homework set 2.
     """
     name = "check_period2_orbit"
-    if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__len__") or len(answer) != 2:
+    if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__len__"):
         raise StudentError("give the orbit as a pair of numbers (a, b).")
-    a, b = (as_float(v, "each point of the orbit") for v in answer)
+    pair = cast("Sequence[object]", answer)  # has a length: checked above
+    if len(pair) != 2:
+        raise StudentError("give the orbit as a pair of numbers (a, b).")
+    a, b = (as_float(v, "each point of the orbit") for v in pair)
     if not (math.isfinite(a) and math.isfinite(b)):
         return incorrect(name, "the two points must be finite numbers.")
     T = _gd_map(expr, x)
@@ -261,7 +267,14 @@ def check_period2_orbit(
 
 @guarded("check_bifurcation")
 def check_bifurcation(
-    answer: Any, expr: Any, x: sp.Symbol, steps: Any, starts: Any, *, min_keep: int = 8, tol: float = 1e-8
+    answer: object,
+    expr: sp.Expr,
+    x: sp.Symbol,
+    steps: ArrayLike,
+    starts: ArrayLike,
+    *,
+    min_keep: int = 8,
+    tol: float = 1e-8,
 ) -> CheckResult:
     r"""Check the data of a bifurcation diagram: iterates of gradient descent on ``expr`` kept after a transient.
 
@@ -286,7 +299,7 @@ def check_bifurcation(
     data = as_float_array(answer, "the data")
     steps = np.asarray(steps, dtype=float)
     start_values = None if np.ndim(starts) == 0 else np.asarray(starts, dtype=float)
-    n_starts = int(starts) if start_values is None else start_values.size
+    n_starts = int(np.asarray(starts).item()) if start_values is None else start_values.size
     if data.ndim != 3 or data.shape[:2] != (steps.size, n_starts):
         return incorrect(
             name,
@@ -347,12 +360,12 @@ def _rows_unlike_descent(
         for _ in range(n_run):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-        tail = [current]
+        rows = [current]
         for _ in range(63):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-            tail.append(current)
-    tail = np.array(tail)
+            rows.append(current)
+    tail = np.array(rows)
     last = data[:, :, -1]
     diverged = ~np.isfinite(tail[-1])
     periodic = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & ~diverged
@@ -382,12 +395,12 @@ def _unsettled_rows(
         for _ in range(n_more):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-        tail = [current]
+        rows = [current]
         for _ in range(63):
             current = T(current, delta)
             current = np.where(np.abs(current) <= 1e6, current, np.nan)
-            tail.append(current)
-    tail = np.array(tail)
+            rows.append(current)
+    tail = np.array(rows)
     judged = (orbit_period(tail, tol=1e-9, max_period=32) >= 1) & np.isfinite(last)
     with np.errstate(all="ignore"):
         distance = np.min(np.abs(tail - last[None]), axis=0)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 import sympy as sp
+
+from lecturelib.symbolic import Point, Variables
 
 from ..result import CheckResult, StudentError, call_student, correct, guarded, incorrect
 from .compare import align_symbols, compare_scalar, describe, relate, to_sympy, variables_of
@@ -23,7 +24,7 @@ __all__ = [
 
 
 @guarded("check_hessian")
-def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
+def check_hessian(answer: object, expr: sp.Expr, variables: Variables) -> CheckResult:
     r"""Check a submitted Hessian of ``expr`` against sympy's :math:`\nabla^2 f`, entry by entry.
 
     Reports a shape mismatch, a matrix that is not symmetric, and for a wrong entry :math:`(i, j)` whether its sign
@@ -70,7 +71,7 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
 
 
 @guarded("check_step_bound")
-def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> CheckResult:
+def check_step_bound(answer: object, expr: sp.Expr, variables: Variables, point: Point) -> CheckResult:
     r"""Check the largest step :math:`2 g^\top g / g^\top H g` that decreases ``expr`` to second order at ``point``.
 
     The reference is :func:`lecturelib.symbolic.descent_step_bound`. An answer of ``sympy.oo`` is expected when
@@ -94,7 +95,7 @@ def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> Chec
 
 
 @guarded("check_taylor_term")
-def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order: int) -> CheckResult:
+def check_taylor_term(answer: object, expr: sp.Expr, variables: Variables, point: Point, order: int) -> CheckResult:
     r"""Check the degree-``order`` term of the Taylor expansion of ``expr`` around ``point``.
 
     The reference is the difference of two :func:`lecturelib.symbolic.taylor_polynomial` calls (degree ``order`` minus
@@ -124,7 +125,7 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
     return incorrect("check_taylor_term", describe(relation, "your term"))
 
 
-def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Symbol, ...], point: Any) -> bool:
+def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Symbol, ...], point: Point) -> bool:
     """True when ``answer`` and ``expected`` agree on every pure power of one displacement but not on a mixed one.
 
     Both are written as polynomials in the displacement :math:`h = x - a`; a term :math:`h_i^k` involves one
@@ -148,7 +149,7 @@ def _mixed_terms_miscounted(answer: sp.Expr, expected: sp.Expr, xs: tuple[sp.Sym
 
 
 @guarded("check_taylor_term_function")
-def check_taylor_term_function(function: Any, order: int = 3, *, n_cases: int = 4, seed: int = 0) -> CheckResult:
+def check_taylor_term_function(function: object, order: int = 3, *, n_cases: int = 4, seed: int = 0) -> CheckResult:
     r"""Check a student's ``function(expr, variables, point)`` that returns the degree-``order`` Taylor term.
 
     It is called on ``n_cases`` random polynomials in two variables (with a sine factor, so the term is not the
@@ -181,7 +182,7 @@ def check_taylor_term_function(function: Any, order: int = 3, *, n_cases: int = 
 
 @guarded("check_gradient_function")
 def check_gradient_function(
-    grad: Any, loss: Callable[..., float], shapes: Sequence[tuple[int, ...]], *, n_cases: int = 3, seed: int = 0
+    grad: object, loss: Callable[..., float], shapes: Sequence[tuple[int, ...]], *, n_cases: int = 3, seed: int = 0
 ) -> CheckResult:
     r"""Check a student's gradient ``grad(*args)`` of ``loss(*args)`` with respect to its LAST argument.
 
@@ -228,7 +229,7 @@ def check_gradient_function(
 
 
 @guarded("check_rate_experiment")
-def check_rate_experiment(experiment: Any) -> CheckResult:
+def check_rate_experiment(experiment: object) -> CheckResult:
     r"""Check a student's own O(1/t) experiment for gradient descent with step :math:`1/L`.
 
     ``experiment`` is a dict with keys ``loss`` and ``grad`` (callables on a 1-D float array), ``L`` (the claimed
