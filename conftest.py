@@ -45,29 +45,39 @@ def pytest_collect_file(file_path: Path, parent):
 
 
 # Under pytest-xdist (the README's test command runs ``-n auto --dist loadgroup``) a test goes to any worker unless it
-# carries an ``xdist_group`` mark; a group runs whole on one worker. Two kinds of tests must stay together:
+# carries an ``xdist_group`` mark; a group runs whole on one worker, in collection order. What must stay together:
 # - the cells of one notebook, which nbval runs in order in one kernel;
-# - the tests of the built website and PDFs (marked ``site``): they share the session fixtures ``built_site`` and
-#   ``instructor_site`` (one build of each edition, the second reusing the first's execution cache) and ``browser``,
-#   and a session fixture is per worker.
-# The longest units go first (the site, then the portability run, which keeps both cores busy by itself), so that no
-# worker is left with a long unit at the end; ``--no-loadscope-reorder`` keeps this order.
-FIRST = ("site", "tests/test_portability.py")
+# - the tests of one edition of the built website and its PDF: they share a session fixture (the build, the PDF, a
+#   browser). Each edition is built once per session whichever worker asks first (``tests/conftest.py``), and the
+#   instructor edition reuses the student edition's execution cache.
+# The order in which the groups are handed out keeps both cores busy: the student site (its build comes first and
+# the instructor edition waits for it) on one worker, the portability run (which keeps two kernels busy by itself)
+# and then the instructor edition on the other, the student edition's axe run on whichever is free next, then the
+# short units. A worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps
+# this order).
+def _site_group(item) -> str | None:
+    if item.get_closest_marker("site") is None:
+        return None
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if params.get("edition") == "instructor" or "instructor" in item.originalname:
+        return "site instructor"
+    if item.originalname == "test_axe_finds_no_wcag_violation":
+        return "site student axe"
+    return "site student"
+
+
+ORDER = ("site student", "tests/test_portability.py", "site instructor", "site student axe")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
+    ranks = {}
     for item in items:
+        group = _site_group(item)
         if isinstance(item.parent, MarkdownNotebook):
             item.add_marker(pytest.mark.xdist_group(f"notebook {item.parent.path.relative_to(BOOK).as_posix()}"))
-        elif item.get_closest_marker("site") is not None:
-            item.add_marker(pytest.mark.xdist_group("site"))
-
-    def rank(item) -> int:
-        if item.get_closest_marker("site") is not None:
-            return 0
-        if item.nodeid.startswith(FIRST[1]):
-            return 1
-        return 2
-
-    items.sort(key=rank)  # stable: the order inside each rank is the collection order
+        elif group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        key = group or ("tests/test_portability.py" if item.nodeid.startswith("tests/test_portability.py") else None)
+        ranks[item] = ORDER.index(key) if key in ORDER else len(ORDER)
+    items.sort(key=ranks.__getitem__)  # stable: the order inside each rank is the collection order

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -22,10 +24,11 @@ if os.environ.get("CI"):
 def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
     """Build one edition of the website into ``out``; return its ``html`` folder.
 
-    The build is from clean, except that with ``reuse`` (the ``out`` folder of a build made from clean earlier in the
-    same session, from the same sources) it starts from a copy of that build's execution cache, so no notebook is
-    executed twice: the cache is keyed by the code of each notebook, so it answers only for notebooks that build
-    already executed without error (``allow_errors: false``), and any other notebook is executed afresh.
+    The build is from clean, except that with ``reuse`` (a folder holding ``_build/.jupyter_cache``, the execution
+    cache of a build made from clean earlier in the same session, from the same sources) it starts from a copy of it,
+    so no notebook is executed twice: the cache is keyed by the code of each notebook, so it answers only for
+    notebooks that build already executed without error (``allow_errors: false``), and any other notebook is
+    executed afresh.
     """
     if reuse is not None:
         cache = reuse / "_build" / ".jupyter_cache"
@@ -51,18 +54,68 @@ def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
     return out / "_build" / "html"
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` (created if missing), held across the processes of one test session."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _session_folder(tmp_path_factory) -> Path:
+    """A folder shared by every process of this test session: under pytest-xdist, each worker has its own base
+    temporary folder, and their parent is common to the session."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once_per_session(tmp_path_factory, name: str, make) -> Path:
+    """``make(folder)`` run once per test session, whichever worker asks first; every worker gets its result.
+
+    The first caller builds into ``<session folder>/<name>`` while holding a lock; a caller that arrives during the
+    build waits for it, and later callers reuse the folder. A failed build is recorded, so every caller fails with
+    its message instead of building again.
+    """
+    root = _session_folder(tmp_path_factory)
+    folder, done, failed = root / name, root / f"{name}.done", root / f"{name}.failed"
+    with _locked(root / f"{name}.lock"):
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not done.exists():
+            folder.mkdir()
+            try:
+                result = make(folder)
+            except BaseException as err:
+                failed.write_text(f"{name}: {err}", encoding="utf-8")
+                raise
+            done.write_text(str(result), encoding="utf-8")
+        return Path(done.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """The ``html`` folder of the student edition, built from clean with warnings as errors.
 
     The build goes to a temporary folder (``jupyter-book build --path-output``) with its own execution cache, so a
-    stale ``_build`` can never hide a failure. Set ``SITE_HTML`` to the ``html`` folder of a fresh build to check
-    that build instead.
+    stale ``_build`` can never hide a failure, and it is built once per test session even when several pytest-xdist
+    workers need it. Set ``SITE_HTML`` to the ``html`` folder of a fresh build to check that build instead.
     """
     given = os.environ.get("SITE_HTML")
     if given:
         return Path(given)
-    return build_site(tmp_path_factory.mktemp("site"), "student")
+
+    def make(out: Path) -> Path:
+        html = build_site(out, "student")
+        # A snapshot of the execution cache for the instructor edition, taken before anything else (the PDF build
+        # of this folder, maybe in another worker at the same time) can touch it.
+        shutil.copytree(out / "_build" / ".jupyter_cache", out.parent / "site-cache" / "_build" / ".jupyter_cache")
+        return html
+
+    return once_per_session(tmp_path_factory, "site", make)
 
 
 @pytest.fixture(scope="session")
@@ -70,17 +123,17 @@ def instructor_site(tmp_path_factory, request) -> Path:
     """The ``html`` folder of the instructor edition (the README's command).
 
     It reuses the execution cache of the student edition built from clean in this session (the ``built_site``
-    fixture), so the notebooks are executed once for both editions; with ``SITE_HTML`` set there is no such build, and
-    the instructor edition is built from clean.
+    fixture, which it waits for or builds), so the notebooks are executed once for both editions; with ``SITE_HTML``
+    set there is no such build, and the instructor edition is built from clean.
     """
     given = os.environ.get("INSTRUCTOR_SITE_HTML")
     if given:
         return Path(given)
     reuse = None
     if not os.environ.get("SITE_HTML"):
-        student_html = request.getfixturevalue("built_site")
-        reuse = student_html.parents[1]  # <out>/_build/html -> <out>
-    return build_site(tmp_path_factory.mktemp("instructor"), "instructor", reuse=reuse)
+        student_html = request.getfixturevalue("built_site")  # <session folder>/site/_build/html
+        reuse = student_html.parents[2] / "site-cache"
+    return once_per_session(tmp_path_factory, "instructor", lambda out: build_site(out, "instructor", reuse=reuse))
 
 
 @pytest.fixture(scope="session")
