@@ -1,7 +1,7 @@
 """Gradient descent in one dimension as a discrete-time dynamical system, vectorized over step sizes and starts.
 
-Introduced in chapter 3 (iterating :math:`x^+ = x - \\delta f'(x)`, reading off fixed points and orbits) and used in
-chapter 4 (the paper's three examples, bifurcation diagrams and basin maps).
+Introduced in :ref:`ch-dynamical_system` (iterating :math:`x^+ = x - \\delta f'(x)`, reading off fixed points and
+orbits) and used in :ref:`ch-three_examples` (the paper's three examples, bifurcation diagrams and basin maps).
 
 Divergence is a result, not an error: an iterate whose magnitude exceeds ``escape`` is replaced by NaN from that step
 on, and no floating-point warning is ever emitted. Bad arguments (strings, bools, complex numbers, non-finite starts or
@@ -97,7 +97,7 @@ def run(grad: GradLike, x0: Any, step: Any, n_steps: int, *, escape: float = 1e6
         Shape ``(n_steps + 1, *B)`` with ``B`` the broadcast shape of ``x0`` and ``step``; row :math:`k` holds
         :math:`x_k`. A diverged entry is NaN from the step it left on.
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     if not callable(grad):
         raise TypeError(f"grad must be a callable f'(x) on numpy arrays, got {type(grad).__name__}")
@@ -147,7 +147,7 @@ def orbit_period(trajectory: Any, *, tol: float = 1e-9, max_period: int = 64) ->
         diverged trajectory (NaN at the end), ``-1`` when no period up to ``max_period`` is found (chaotic, or not
         yet settled).
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     traj = _as_float_array(trajectory, "trajectory")
     if traj.ndim < 1 or traj.shape[0] < 1:
@@ -214,7 +214,7 @@ def compile_update(expr: Any) -> Callable:
         ``math`` module or numba cannot compile (such as ``gamma`` or ``sign``); :func:`bifurcation` then falls
         back to NumPy by itself.
 
-    Introduced in chapter 4.
+    Introduced in :ref:`ch-three_examples`.
     """
     import numba
 
@@ -316,7 +316,7 @@ def bifurcation(
         Shape ``(len(steps), len(x0s), n_keep)``: iterates :math:`x_{n_t + 1}, \dots, x_{n_t + n_k}`, NaN where
         diverged. ``numpy.moveaxis(result, -1, 0)`` is a trajectory for :func:`orbit_period`.
 
-    Introduced in chapter 4.
+    Introduced in :ref:`ch-three_examples`.
     """
     step_array = _check_steps(steps, "steps")
     if step_array.ndim != 1:

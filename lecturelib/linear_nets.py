@@ -1,7 +1,7 @@
 """Deep linear networks: the step-size bounds of Nar & Sastry and gradient descent on them.
 
-Introduced in chapter 5 (Theorem 1, Corollaries 1 and 2) and used again in chapter 6 (identity initialization,
-Theorems 2 and 3).
+Introduced in :ref:`ch-deep_linear` (Theorem 1, Corollaries 1 and 2) and used again in :ref:`ch-identity_init`
+(identity initialization, Theorems 2 and 3).
 
 A network of depth :math:`L` is a list of weights ``[W1, ..., WL]`` (2-D arrays; plain numbers are read as
 :math:`1 \\times 1` matrices). It computes the matrix :math:`\\hat R = W_L \\cdots W_1` and is trained on
@@ -167,7 +167,7 @@ def _chain(layers: Sequence[np.ndarray], rows: int) -> np.ndarray:
 def product(weights: Sequence[Any]) -> np.ndarray:
     """The end-to-end matrix :math:`\\hat R = W_L \\cdots W_1` of a network.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     with np.errstate(all="ignore"):
@@ -187,7 +187,7 @@ def _check_target(R: Any, layers: list[np.ndarray], source: str = "weights") -> 
 def loss(R: Any, weights: Sequence[Any]) -> float:
     """The loss :math:`\\tfrac12\\lVert R - W_L\\cdots W_1\\rVert_F^2`.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -223,7 +223,7 @@ def gradient(R: Any, weights: Sequence[Any]) -> list[np.ndarray]:
 
     .. math:: \\nabla_{W_j}\\ell = -(W_L\\cdots W_{j+1})^\\top (R - W_L\\cdots W_1)(W_{j-1}\\cdots W_1)^\\top
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -259,7 +259,7 @@ def hessian(R: Any, weights: Sequence[Any]) -> np.ndarray:
     column from exact Hessian-vector products (the derivative of the gradient formula); meant for small networks,
     where :math:`\\lambda_{\\max}` and :math:`\\lambda_{\\min}` come from ``numpy.linalg.eigvalsh``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -293,7 +293,7 @@ def theorem1_bound(weights: Sequence[Any]) -> float:
     smallest one; huge or tiny layers are divided by powers of two and the sum is formed in logarithms, so no
     intermediate product overflows.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     with np.errstate(all="ignore"):
@@ -342,7 +342,7 @@ def corollary1_bound(R: Any, depth: int) -> float:
     it returns ``inf`` (the corollary gives no bound). A bound beyond the float range is ``inf`` (every representable
     step satisfies it), one below it 0.0; huge targets are handled in logarithms, without overflow.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     target = _as_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1)
@@ -363,7 +363,7 @@ def corollary2_radius(step: float, depth: int) -> float:
 
     Requires ``depth >= 2`` (a single layer has no such bound). A radius beyond the float range is ``inf``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     delta = positive_number(step, "step")
     L = integer_at_least(depth, "depth", 1)
@@ -381,7 +381,7 @@ def theorem2_step(R: Any, depth: int) -> float:
     ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`). Huge or
     tiny targets are divided by a power of two and the power is taken in logarithms: no overflow, no division by 0.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
@@ -405,7 +405,7 @@ def theorem3_step(R: Any, depth: int) -> float:
     is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`. Huge or tiny targets
     are handled as in :func:`theorem2_step`.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
@@ -424,7 +424,7 @@ def closest_psd(R: Any) -> np.ndarray:
     With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
     Huge entries are divided by a power of two first (exact); a result beyond the float64 range is a ValueError.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     c = power_of_two_scale(target)
@@ -445,7 +445,7 @@ def invariant_set_distance(R: Any, weights: Sequence[Any]) -> float:
     \\bar W U)\\,U^\\top\\rVert_F^2)^{1/2}` with :math:`\\bar W` the mean layer: zero on the set, and the size of
     the component that rounding errors feed outside it.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     layers = _as_weights(weights)
@@ -600,7 +600,7 @@ def train(
         ``losses[0]`` is the initial loss; ``diverged`` is True if the loss became non-finite or exceeded
         ``1e12`` (training stopped at that step).
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     target = _as_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
@@ -649,7 +649,7 @@ def train_scalar(target: float, starts: Any, step: float, n_steps: int) -> tuple
     diverged : numpy.ndarray of bool, shape (m,)
         Which networks' loss became non-finite or exceeded ``1e12``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     lam = real_number(target, "target")
     w = np.array(real_array(starts, "starts", finite=False))
@@ -692,7 +692,7 @@ def max_convergent_step(
     points it visits). ``high`` defaults to twice :func:`corollary1_bound`, above which no run can converge to a
     global optimum.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     L = integer_at_least(depth, "depth", 1)
     hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")

@@ -37,7 +37,7 @@ class Case:
 
 
 def attempt(function: Callable, *args: object) -> object:
-    """``function(*args)``, or, when it raises (or is no function), a :class:`~lecturelib.homework.result.Failed`
+    """``function(*args)``, or, when it raises (or is no function), a ``Failed``
     answer that every check reports as "not right" with the reason; for a case that calls a student's function."""
     from .result import Failed, StudentError, Unanswered, call_student
 

@@ -223,7 +223,7 @@ def variables_of(variables: Any) -> tuple[sp.Symbol, ...]:
 def check_value(answer: Any, reference: Any, *, what: str = "your value", rtol: float = 1e-6) -> CheckResult:
     """Compare a number or array with one computed independently by the caller, reporting shape, sign and factors.
 
-    Introduced in homework set 3.
+    No set calls it yet: a general check for a new exercise's numerical answer.
     """
     name = "check_value"
     value = as_float_array(answer, what)

@@ -29,7 +29,7 @@ def check_hessian(answer: Any, expr: Any, variables: Any) -> CheckResult:
     Reports a shape mismatch, a matrix that is not symmetric, and for a wrong entry :math:`(i, j)` whether its sign
     or a factor 2 is off.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import hessian
 
@@ -76,7 +76,7 @@ def check_step_bound(answer: Any, expr: Any, variables: Any, point: Any) -> Chec
     The reference is :func:`lecturelib.symbolic.descent_step_bound`. An answer of ``sympy.oo`` is expected when
     :math:`g^\top H g \le 0`.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import descent_step_bound
 
@@ -100,7 +100,7 @@ def check_taylor_term(answer: Any, expr: Any, variables: Any, point: Any, order:
     The reference is the difference of two :func:`lecturelib.symbolic.taylor_polynomial` calls (degree ``order`` minus
     degree ``order - 1``), so the answer must be the homogeneous term in :math:`x - a` alone.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import taylor_polynomial
 
@@ -155,7 +155,7 @@ def check_taylor_term_function(function: Any, order: int = 3, *, n_cases: int = 
     polynomial's own coefficient) and random rational points, and each result is compared with
     :func:`lecturelib.symbolic.taylor_polynomial`.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import taylor_polynomial
 
@@ -189,7 +189,7 @@ def check_gradient_function(
     finite difference of ``loss`` (computed here, independently of the student). Reports a shape mismatch, a wrong
     sign and a factor 2.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     rng = np.random.default_rng(seed)
     for case in range(n_cases):
@@ -246,7 +246,7 @@ def check_rate_experiment(experiment: Any) -> CheckResult:
     every :math:`t`. Sampling cannot prove a bound that holds everywhere: a curvature hidden where no probe looks is
     not found.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from .compare import as_float, as_float_array
 
