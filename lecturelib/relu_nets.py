@@ -63,11 +63,17 @@ __all__ = [
     "train_trajectory",
 ]
 
+#: A class of :func:`classify_tail`: no iterate of the window moves (a fixed point).
 FIXED_POINT = "fixed point"
+#: A class of :func:`classify_tail`: every other iterate returns to the same point.
 PERIOD_2 = "period 2"
+#: A class of :func:`classify_tail`: every fourth iterate returns to the same point.
 PERIOD_4 = "period 4"
+#: A class of :func:`classify_tail`: the iterates move back and forth without repeating with period 1, 2 or 4.
 LONGER = "longer or chaotic"
+#: A class of :func:`classify_tail`: the iterates move in a consistent direction (slow convergence or drift).
 DRIFTING = "still drifting"
+#: A class of :func:`classify_tail`: an entry of the window is not finite.
 DIVERGED = "diverged"
 #: The classes :func:`classify_tail` can return, in the order figures list them.
 RUN_CLASSES = (FIXED_POINT, PERIOD_2, PERIOD_4, LONGER, DRIFTING, DIVERGED)
@@ -103,6 +109,10 @@ def _float_array(value: object, name: str, ndim: int) -> np.ndarray:
 class TwoLayerReLU:
     """The network :math:`\\hat f(x) = W\\, g(Vx - b)`, :math:`g` = ReLU, with a fixed bias :math:`b`.
 
+    The arrays are copied to read-only float64 arrays.
+
+    Introduced in :ref:`ch-relu_networks`.
+
     Parameters
     ----------
     W : numpy.ndarray
@@ -111,8 +121,6 @@ class TwoLayerReLU:
         Input weights, shape ``(r, n)``, floating point and finite.
     b : numpy.ndarray
         Fixed bias, shape ``(r,)``, floating point and finite. Training never changes it.
-
-    The arrays are copied to read-only float64 arrays. Introduced in :ref:`ch-relu_networks`.
 
     Raises
     ------
