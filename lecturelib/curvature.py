@@ -1,6 +1,6 @@
 """Sharpness: the largest eigenvalue of the Hessian, from gradients alone, and gradient descent that tracks it.
 
-Introduced in :ref:`ch-edge_of_stability` (the edge of stability).
+Introduced in :ref:`ch-edge_of_stability`.
 
 The *sharpness* of a loss :math:`L` at :math:`\\theta` is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`. Gradient
 descent with step :math:`\\delta` can only converge to a point whose sharpness is at most :math:`2/\\delta` (the

@@ -1,7 +1,7 @@
 """Beyond plain gradient descent: the stability thresholds of momentum, Nesterov, Adam and mini-batch SGD, and the
 optimizers themselves, to be run by :func:`lecturelib.curvature.track_sharpness`.
 
-Introduced in :ref:`ch-beyond_gd` (beyond gradient descent).
+Introduced in :ref:`ch-beyond_gd`.
 
 Thresholds
 ----------
