@@ -1,4 +1,4 @@
-"""Checks of homework set 3 (deep linear and ReLU networks)."""
+"""Checks of the homework set :ref:`hw-networks` (deep linear and ReLU networks)."""
 
 from __future__ import annotations
 

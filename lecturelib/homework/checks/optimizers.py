@@ -1,4 +1,4 @@
-"""Checks for homework set 4 (optimizers beyond gradient descent): thresholds, edge levels, mean-square radii, warmup.
+"""Checks of the homework set :ref:`hw-optimizers`: thresholds, edge levels, mean-square radii, warmup.
 
 Introduced in :ref:`hw-optimizers`. Each check tests a property of the answer (a
 simulated linear map, an independently computed radius, a training run it repeats itself) and never shows the

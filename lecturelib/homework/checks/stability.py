@@ -1,4 +1,4 @@
-"""Checks of homework set 2 (stability of fixed points, bifurcations and orbits)."""
+"""Checks of the homework set :ref:`hw-stability` (stability of fixed points, bifurcations and orbits)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks of homework set 1 (Taylor expansions and the descent condition)."""
+"""Checks of the homework set :ref:`hw-taylor_descent` (Taylor expansions and the descent condition)."""
 
 from __future__ import annotations
 
