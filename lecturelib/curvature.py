@@ -1,6 +1,6 @@
 """Sharpness: the largest eigenvalue of the Hessian, from gradients alone, and gradient descent that tracks it.
 
-Introduced in chapter 8 (the edge of stability).
+Introduced in :ref:`ch-edge_of_stability`.
 
 The *sharpness* of a loss :math:`L` at :math:`\\theta` is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`. Gradient
 descent with step :math:`\\delta` can only converge to a point whose sharpness is at most :math:`2/\\delta` (the
@@ -41,11 +41,12 @@ latest after :math:`n` steps for :math:`n` parameters) the value is exact up to 
 With central differences the same holds up to their error *only where the gradient is differentiable along every
 direction the iteration tries*. Where it is not, e.g. a ReLU network with a pre-activation within :math:`h` of its
 kink, the differences are not the product with any one matrix, and the Ritz value can land far above or below
-:math:`\\lambda_{\\max}` (530 instead of 293 at one end point of chapter 7's sweep). The function checks this: it
-applies the difference to the final Ritz vector once more and compares the result with what a linear operator would
-give from the products already taken; a mismatch above :data:`NONLINEARITY_TOL` of the spectral scale raises a
-ValueError that asks for exact products. The check catches every such case of chapter 7's sweep (12 of 70 end
-points), but it is a test at one vector, not a proof: a kink the final vector does not feel can go unnoticed.
+:math:`\\lambda_{\\max}` (530 instead of 293 at one end point of the sweep of :ref:`ch-relu_networks`). The
+function checks this: it applies the difference to the final Ritz vector once more and compares the result with what
+a linear operator would give from the products already taken; a mismatch above :data:`NONLINEARITY_TOL` of the
+spectral scale raises a ValueError that asks for exact products. The check catches every such case of the sweep of
+:ref:`ch-relu_networks` (12 of 70 end points), but it is a test at one vector, not a proof: a kink the final vector
+does not feel can go unnoticed.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ _EPS = float(np.finfo(np.float64).eps)
 
 #: Relative mismatch (to the spectral scale) between a central-difference product at the final Ritz vector and the
 #: product a linear operator would give, above which :func:`top_hessian_eigenvalue` reports a non-smooth gradient.
-#: Smooth losses give about 1e-10; the non-smooth end points of chapter 7's sweep give 6e-3 and more.
+#: Smooth losses give about 1e-10; the non-smooth end points of the sweep of :ref:`ch-relu_networks` give 6e-3 and more.
 NONLINEARITY_TOL = 1e-5
 
 
@@ -157,7 +158,7 @@ def hessian_vector_product(grad: Gradient, theta: ArrayLike, v: ArrayLike, *, h:
         \\frac{\\nabla L(\\theta + h \\hat v) - \\nabla L(\\theta - h \\hat v)}{2h},
         \\qquad \\hat v = v / \\|v\\|.
 
-    Introduced in chapter 8.
+    Introduced in :ref:`ch-edge_of_stability`.
 
     Parameters
     ----------
@@ -232,7 +233,7 @@ def top_hessian_eigenvalue(
     ``hvp``; the Hessian is never formed. The result is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`, which may be
     negative, not the eigenvalue of largest magnitude.
 
-    Introduced in chapter 8.
+    Introduced in :ref:`ch-edge_of_stability`.
 
     Parameters
     ----------
@@ -413,7 +414,7 @@ def track_sharpness(
     """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\delta \\nabla L(\\theta_k)`, recording the
     loss at every step and the sharpness every ``every`` steps.
 
-    Introduced in chapter 8; the ``optimizer`` argument in chapter 9.
+    Introduced in :ref:`ch-edge_of_stability`; the ``optimizer`` argument in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Step-size explorables: one figure, one slider, live in Jupyter and still interactive on the static website.
 
-Introduced in chapter 4 and used wherever a chapter lets the reader move the step size.
+Introduced in :ref:`ch-smoothness_rate` and used wherever a chapter lets the reader move the step size.
 
 A :class:`StepExplorer` wraps a drawing function ``draw(fig, step)``. Displayed in Jupyter it is an ipywidgets
 slider that redraws the figure on each move; in the static website (which has no kernel) the same output cell
@@ -242,7 +242,7 @@ class StepExplorer:
         """A self-contained HTML animation with one frame per step and a labelled slider, with no external links.
 
         matplotlib's ``FuncAnimation`` HTML (its ``to_jshtml`` writer), with every frame cropped to the union of the
-        frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (:meth:`_accessible`).
+        frames' tight boxes and drawn at ``FRAME_DPI``; then the markup is made accessible (``_accessible``).
         """
         fps = integer_at_least(fps, "fps", 1, 1000)  # HTMLWriter takes an int: its frame interval is 1000 // fps ms
         fig = cast(_FrameFigure, plt.figure(FigureClass=_FrameFigure, figsize=self._size(), dpi=FRAME_DPI))
@@ -369,7 +369,7 @@ def step_explorer(
     StepExplorer
         Display it as the last expression of a cell.
 
-    Introduced in chapter 4.
+    Introduced in :ref:`ch-smoothness_rate`.
     """
     function(draw, "draw", "draw(fig, step)")
     grid = real_array(steps, "steps", ndim=1)

@@ -2,10 +2,11 @@
 vectorized over step sizes and starts.
 
 :func:`descend` is the one loop of gradient descent in the course: it records the path of a vector state (a point
-of the plane in chapters 2 and 3, the flattened weights of a network in chapters 6 and 8) or of a batch of them;
-:func:`run` is its one-dimensional, elementwise form. Introduced in chapter 3 (iterating
-:math:`x^+ = x - \\delta f'(x)`, reading off fixed points and orbits) and used in chapter 4 (the paper's three examples,
-bifurcation diagrams and basin maps).
+of the plane in :ref:`ch-smoothness_rate` and :ref:`ch-dynamical_system`, the flattened weights of a network in
+:ref:`ch-identity_init` and :ref:`ch-edge_of_stability`) or of a batch of them; :func:`run` is its one-dimensional,
+elementwise form. Introduced in :ref:`ch-dynamical_system` (iterating :math:`x^+ = x - \\delta f'(x)`, reading off
+fixed points and orbits) and used in :ref:`ch-three_examples` (the paper's three examples, bifurcation diagrams and
+basin maps).
 
 Divergence is a result, not an error: an iterate whose magnitude exceeds ``escape`` is replaced by NaN from that step
 on, and no floating-point warning is ever emitted. Bad arguments (strings, bools, complex numbers, non-finite starts or
@@ -102,6 +103,9 @@ def descend(
 ) -> FloatArray:
     r"""Gradient descent :math:`x_{k+1} = x_k - \delta \nabla f(x_k)` on a vector state, recording the whole path.
 
+    Introduced in :ref:`ch-smoothness_rate`; the path of a network's weights in :ref:`ch-identity_init` and
+    :ref:`ch-edge_of_stability`.
+
     Parameters
     ----------
     grad : callable
@@ -138,8 +142,6 @@ def descend(
     >>> path = gd.descend(lambda w: np.array([4.0, 1.0]) * w, [1.0, 1.0], 0.25, 3)
     >>> path[-1]
     array([0.      , 0.421875])
-
-    Introduced in chapter 2.
     """
     function(grad, "grad", "f'(x) on numpy arrays")
     starts = real_array(x0, "x0")
@@ -194,7 +196,7 @@ def run(grad: GradLike, x0: ArrayLike, step: ArrayLike, n_steps: int, *, escape:
         Shape ``(n_steps + 1, *B)`` with ``B`` the broadcast shape of ``x0`` and ``step``; row :math:`k` holds
         :math:`x_k`. A diverged entry is NaN from the step it left on.
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     return descend(grad, x0, step, n_steps, escape=escape, axis=())
 
@@ -222,7 +224,7 @@ def orbit_period(trajectory: ArrayLike, *, tol: float = 1e-9, max_period: int = 
         diverged trajectory (NaN at the end), ``-1`` when no period up to ``max_period`` is found (chaotic, or not
         yet settled).
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     traj = real_array(trajectory, "trajectory", finite=False)
     if traj.ndim < 1 or traj.shape[0] < 1:
@@ -288,7 +290,7 @@ def compile_update(expr: sp.Expr) -> Callable[[float], float]:
         ``math`` module or numba cannot compile (such as ``gamma`` or ``sign``); :func:`bifurcation` then falls
         back to NumPy by itself.
 
-    Introduced in chapter 4.
+    Introduced in :ref:`ch-three_examples`.
     """
     import numba
 
@@ -398,7 +400,7 @@ def bifurcation(
         Shape ``(len(steps), len(x0s), n_keep)``: iterates :math:`x_{n_t + 1}, \dots, x_{n_t + n_k}`, NaN where
         diverged. ``numpy.moveaxis(result, -1, 0)`` is a trajectory for :func:`orbit_period`.
 
-    Introduced in chapter 4.
+    Introduced in :ref:`ch-three_examples`.
     """
     step_array = positive_array(steps, "steps", ndim=1, entry="step size")
     starts = real_array(x0s, "x0s", ndim=1)

@@ -1,7 +1,7 @@
 """Deep linear networks: the step-size bounds of Nar & Sastry and gradient descent on them.
 
-Introduced in chapter 5 (Theorem 1, Corollaries 1 and 2) and used again in chapter 6 (identity initialization,
-Theorems 2 and 3).
+Introduced in :ref:`ch-deep_linear` (Theorem 1, Corollaries 1 and 2) and used again in :ref:`ch-identity_init`
+(identity initialization, Theorems 2 and 3).
 
 A network of depth :math:`L` is a list of weights ``[W1, ..., WL]`` (2-D arrays; plain numbers are read as
 :math:`1 \\times 1` matrices). It computes the matrix :math:`\\hat R = W_L \\cdots W_1` and is trained on
@@ -158,7 +158,7 @@ def _chain(layers: Sequence[np.ndarray], rows: int) -> np.ndarray:
 def product(weights: Sequence[ArrayLike]) -> FloatArray:
     """The end-to-end matrix :math:`\\hat R = W_L \\cdots W_1` of a network.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     with np.errstate(all="ignore"):
@@ -178,7 +178,7 @@ def _check_target(R: object, layers: list[FloatArray], source: str = "weights") 
 def loss(R: ArrayLike, weights: Sequence[ArrayLike]) -> float:
     """The loss :math:`\\tfrac12\\lVert R - W_L\\cdots W_1\\rVert_F^2`.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -214,7 +214,7 @@ def gradient(R: ArrayLike, weights: Sequence[ArrayLike]) -> list[FloatArray]:
 
     .. math:: \\nabla_{W_j}\\ell = -(W_L\\cdots W_{j+1})^\\top (R - W_L\\cdots W_1)(W_{j-1}\\cdots W_1)^\\top
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -250,7 +250,7 @@ def hessian(R: ArrayLike, weights: Sequence[ArrayLike]) -> FloatArray:
     column from exact Hessian-vector products (the derivative of the gradient formula); meant for small networks,
     where :math:`\\lambda_{\\max}` and :math:`\\lambda_{\\min}` come from ``numpy.linalg.eigvalsh``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     target = _check_target(R, layers)
@@ -284,7 +284,7 @@ def theorem1_bound(weights: Sequence[ArrayLike]) -> float:
     smallest one; huge or tiny layers are divided by powers of two and the sum is formed in logarithms, so no
     intermediate product overflows.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     layers = _as_weights(weights)
     with np.errstate(all="ignore"):
@@ -333,7 +333,7 @@ def corollary1_bound(R: ArrayLike, depth: int) -> float:
     it returns ``inf`` (the corollary gives no bound). A bound beyond the float range is ``inf`` (every representable
     step satisfies it), one below it 0.0; huge targets are handled in logarithms, without overflow.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     target = real_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1)
@@ -354,7 +354,7 @@ def corollary2_radius(step: float, depth: int) -> float:
 
     Requires ``depth >= 2`` (a single layer has no such bound). A radius beyond the float range is ``inf``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     delta = positive_number(step, "step")
     L = integer_at_least(depth, "depth", 1)
@@ -372,7 +372,7 @@ def theorem2_step(R: ArrayLike, depth: int) -> float:
     ``R`` must be square, symmetric and positive semidefinite (to the relative tolerance :data:`TOLERANCE`). Huge or
     tiny targets are divided by a power of two and the power is taken in logarithms: no overflow, no division by 0.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
@@ -396,7 +396,7 @@ def theorem3_step(R: ArrayLike, depth: int) -> float:
     is, :math:`\\lambda_{\\min}` is clipped at 0), which never binds since :math:`1/L \\le 1`. Huge or tiny targets
     are handled as in :func:`theorem2_step`.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     L = integer_at_least(depth, "depth", 1)
@@ -415,7 +415,7 @@ def closest_psd(R: ArrayLike) -> FloatArray:
     With :math:`R = U\\Lambda U^\\top` it is :math:`U\\max(\\Lambda, 0)U^\\top`: negative eigenvalues clipped to 0.
     Huge entries are divided by a power of two first (exact); a result beyond the float64 range is a ValueError.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     c = power_of_two_scale(target)
@@ -436,7 +436,7 @@ def invariant_set_distance(R: ArrayLike, weights: Sequence[ArrayLike]) -> float:
     \\bar W U)\\,U^\\top\\rVert_F^2)^{1/2}` with :math:`\\bar W` the mean layer: zero on the set, and the size of
     the component that rounding errors feed outside it.
 
-    Introduced in chapter 6.
+    Introduced in :ref:`ch-identity_init`.
     """
     target = _as_symmetric(R)
     layers = _as_weights(weights)
@@ -595,7 +595,7 @@ def train(
         ``losses[0]`` is the initial loss; ``diverged`` is True if the loss became non-finite or exceeded
         ``1e12`` (training stopped at that step).
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     target = real_matrix(R, "R")
     L = integer_at_least(depth, "depth", 1, MAX_ELEMENTS // target.size)
@@ -644,7 +644,7 @@ def train_scalar(target: float, starts: ArrayLike, step: float, n_steps: int) ->
     diverged : numpy.ndarray of bool, shape (m,)
         Which networks' loss became non-finite or exceeded ``1e12``.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     lam = real_number(target, "target")
     w = np.array(real_array(starts, "starts", ndim=2, allow_empty=False))  # (networks, depth), finite
@@ -683,7 +683,7 @@ def max_convergent_step(
     points it visits). ``high`` defaults to twice :func:`corollary1_bound`, above which no run can converge to a
     global optimum.
 
-    Introduced in chapter 5.
+    Introduced in :ref:`ch-deep_linear`.
     """
     L = integer_at_least(depth, "depth", 1)
     hi = 2.0 * corollary1_bound(R, L) if high is None else positive_number(high, "high")
@@ -716,7 +716,7 @@ def flat_gradient(R: ArrayLike, depth: int) -> Callable[[np.ndarray], np.ndarray
     ``depth * n * n`` holds them in order, each row by row: ``theta.reshape(depth, n, n)[j]`` is :math:`W_{j+1}`. The
     returned function computes the same numbers as :func:`gradient`, flattened the same way, without checking ``R``
     again at every call. With :func:`lecturelib.gd.descend` it records a training path step by step, which
-    :func:`train` (a compiled loop that keeps only the losses) does not.
+    :func:`train` (a compiled loop that keeps only the losses) does not. Introduced in :ref:`ch-identity_init`.
 
     Parameters
     ----------
@@ -732,8 +732,6 @@ def flat_gradient(R: ArrayLike, depth: int) -> Callable[[np.ndarray], np.ndarray
         ``grad(theta)``: a 1-D float array of length ``depth * n * n`` to the gradient of the same shape. It never
         warns: weights so large that the gradient overflows give inf or NaN entries (:func:`lecturelib.gd.descend`
         then reports the run as diverged).
-
-    Introduced in chapter 6.
     """
     target = real_matrix(R, "R")
     if target.shape[0] != target.shape[1]:

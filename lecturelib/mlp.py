@@ -1,6 +1,6 @@
 """A small fully connected tanh network with a hand-written, vectorized gradient, on a flat parameter vector.
 
-Introduced in chapter 8 (the edge of stability), where full-batch gradient descent trains it and
+Introduced in :ref:`ch-edge_of_stability`, where full-batch gradient descent trains it and
 :func:`lecturelib.curvature.top_hessian_eigenvalue` measures the sharpness of its loss.
 
 The network with layer widths :math:`(n_0, n_1, \\dots, n_K)` maps an input :math:`x \\in \\mathbb{R}^{n_0}` through
@@ -46,7 +46,7 @@ __all__ = ["TanhMLP"]
 class TanhMLP:
     """A tanh network of the given layer widths; its parameters are a flat vector passed to every method.
 
-    Introduced in chapter 8.
+    Introduced in :ref:`ch-edge_of_stability`.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Beyond plain gradient descent: the stability thresholds of momentum, Nesterov, Adam and mini-batch SGD, and the
 optimizers themselves, to be run by :func:`lecturelib.curvature.track_sharpness`.
 
-Introduced in chapter 9 (beyond gradient descent).
+Introduced in :ref:`ch-beyond_gd`.
 
 Thresholds
 ----------
@@ -19,7 +19,7 @@ disc (the Jury conditions). This gives
 - mini-batch SGD on a quadratic model: stable in mean square iff the spectral radius of the map that takes the
   second moment of the error one step forward is at most 1 (:func:`sgd_mean_square_radius`).
 
-The derivations are in chapter 9 and in ``tests/test_optimizers.py`` (sympy).
+The derivations are in :ref:`ch-beyond_gd` and in ``tests/test_optimizers.py`` (sympy).
 
 Optimizers
 ----------
@@ -105,7 +105,7 @@ def heavy_ball_max_step(curvature: float, beta: float) -> float:
     minimum where :math:`\\nabla^2 f` has the eigenvalue :math:`\\lambda`, acts on that eigen-direction of the error as
     the recurrence with characteristic polynomial :math:`z^2 - (1 + \\beta - \\delta\\lambda) z + \\beta`. Its roots
     lie in the open unit disc iff :math:`0 < \\delta\\lambda < 2(1 + \\beta)` (Jury conditions). The returned value
-    is the supremum of the stable steps. Introduced in chapter 9.
+    is the supremum of the stable steps. Introduced in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def nesterov_max_step(curvature: float, beta: float) -> float:
     linearized as in :func:`heavy_ball_max_step`, has the characteristic polynomial
     :math:`z^2 - (1 + \\beta)(1 - \\delta\\lambda) z + \\beta (1 - \\delta\\lambda)`, whose roots lie in the open unit
     disc iff :math:`0 < \\delta\\lambda < (2 + 2\\beta)/(1 + 2\\beta)`. For :math:`\\beta > 0` this is below
-    :math:`2/\\lambda`, the threshold of plain gradient descent. Introduced in chapter 9.
+    :math:`2/\\lambda`, the threshold of plain gradient descent. Introduced in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -167,7 +167,7 @@ def adam_edge(step: float, beta1: float) -> float:
     :math:`x^+ = x - \\delta P^{-1} m^+` is, in the eigen-directions of :math:`P^{-1}H`, heavy-ball momentum with
     momentum :math:`\\beta_1` and step :math:`\\delta (1 - \\beta_1)`; so it is stable iff
     :math:`\\lambda_{\\max}(P^{-1}H) < (2 + 2\\beta_1)/((1 - \\beta_1)\\delta)`, which is :math:`38/\\delta` for
-    :math:`\\beta_1 = 0.9` (Cohen et al. 2022). Introduced in chapter 9.
+    :math:`\\beta_1 = 0.9` (Cohen et al. 2022). Introduced in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ def sgd_second_moment_map(hessians: ArrayLike, step: float, batch: int) -> Float
         + \\big(1 - \\tfrac1B\\big)\\, \\bar H \\otimes \\bar H,
 
     and the map is :math:`I \\otimes I - \\delta (\\bar H \\otimes I + I \\otimes \\bar H)
-    + \\delta^2\\, \\mathbb{E}[H_B \\otimes H_B]` (exact, no sampling). Introduced in chapter 9.
+    + \\delta^2\\, \\mathbb{E}[H_B \\otimes H_B]` (exact, no sampling). Introduced in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -261,7 +261,7 @@ def sgd_mean_square_radius(hessians: ArrayLike, step: float, batch: int) -> floa
     In one dimension it is :math:`(1 - \\delta a)^2 + \\delta^2 s^2 / B`, with :math:`a` the mean and :math:`s^2`
     the variance (``ddof=0``) of the per-example curvatures; so it needs both :math:`a \\le 2/\\delta` (the
     full-batch condition) and :math:`s \\le \\sqrt{B}/\\delta` (the non-uniformity condition). Introduced in
-    chapter 9.
+    :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -315,7 +315,10 @@ class _Optimizer(Generic[State]):
 
 
 class GD(_Optimizer[None]):
-    """Plain gradient descent :math:`x^+ = x - \\delta_k \\nabla f(x)` (with an optional warmup). Chapter 9."""
+    """Plain gradient descent :math:`x^+ = x - \\delta_k \\nabla f(x)` (with an optional warmup).
+
+    Introduced in :ref:`ch-beyond_gd`.
+    """
 
     def init(self, theta: FloatArray) -> None:
         return None
@@ -326,7 +329,7 @@ class GD(_Optimizer[None]):
 
 class HeavyBall(_Optimizer[FloatArray]):
     """Heavy-ball (Polyak) momentum :math:`x^+ = x - \\delta_k \\nabla f(x) + \\beta (x - x^-)`, starting with
-    :math:`x^- = x_0`. Chapter 9.
+    :math:`x^- = x_0`. Introduced in :ref:`ch-beyond_gd`.
 
     Parameters
     ----------
@@ -352,7 +355,7 @@ class HeavyBall(_Optimizer[FloatArray]):
 
 class Nesterov(_Optimizer[FloatArray]):
     """Nesterov's method :math:`x_{k+1} = y_k - \\delta_k \\nabla f(y_k)`,
-    :math:`y_{k+1} = x_{k+1} + \\beta(x_{k+1} - x_k)`, with :math:`y_0 = x_0`. Chapter 9.
+    :math:`y_{k+1} = x_{k+1} + \\beta(x_{k+1} - x_k)`, with :math:`y_0 = x_0`. Introduced in :ref:`ch-beyond_gd`.
 
     The iterate that :func:`lecturelib.curvature.track_sharpness` sees (and where it measures loss and sharpness)
     is :math:`y_k`, the point where the gradient is taken; the state is :math:`x_k`.
@@ -383,7 +386,7 @@ class Adam(_Optimizer[tuple[FloatArray, FloatArray, int]]):
     """Adam with bias correction: :math:`m^+ = \\beta_1 m + (1 - \\beta_1) g`, :math:`v^+ = \\beta_2 v + (1 - \\beta_2)
     g^2`, :math:`x^+ = x - \\delta_k\\, \\hat m / (\\sqrt{\\hat v} + \\epsilon)` with
     :math:`\\hat m = m^+/(1 - \\beta_1^{t})`, :math:`\\hat v = v^+/(1 - \\beta_2^{t})` after :math:`t` steps.
-    Chapter 9.
+    Introduced in :ref:`ch-beyond_gd`.
 
     Its preconditioner after a step is the diagonal :math:`P = \\sqrt{\\hat v} + \\epsilon` that step used, so the
     next step is :math:`x^+ = x - \\delta P^{-1} \\hat m^+` up to the change of :math:`P`; before the first step it
@@ -433,7 +436,7 @@ class Adam(_Optimizer[tuple[FloatArray, FloatArray, int]]):
 
 class MiniBatchSGD(_Optimizer[np.random.Generator]):
     """Mini-batch SGD :math:`x^+ = x - \\delta_k \\nabla f_{B_k}(x)`, with :math:`B_k` a batch of ``batch`` example
-    indices drawn uniformly with replacement from ``range(n_examples)``. Chapter 9.
+    indices drawn uniformly with replacement from ``range(n_examples)``. Introduced in :ref:`ch-beyond_gd`.
 
     The full-batch ``grad`` that :func:`lecturelib.curvature.track_sharpness` passes is used only to measure the
     sharpness; the steps use ``batch_grad``.
@@ -448,7 +451,7 @@ class MiniBatchSGD(_Optimizer[np.random.Generator]):
     batch : int
         The batch size, at least 1.
     seed : int
-        Seed of ``numpy.random.default_rng`` for the batches; :meth:`init` restarts it, so a run is reproducible.
+        Seed of ``numpy.random.default_rng`` for the batches; its ``init`` restarts it, so a run is reproducible.
     warmup : int, default 0
         Linear warmup length (see the module docstring).
     """

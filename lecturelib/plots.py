@@ -1,8 +1,9 @@
 """The course's figure style, and pictures of one-dimensional maps (the cobweb, or staircase, diagram).
 
-:func:`use_course_style` is called in every chapter's imports cell (chapter 1 on): one figure style for the whole
-course, drawn for the width of the website's content column and readable on its light and dark themes. The cobweb
-diagram is introduced in chapter 3 and used again in chapter 4's explorables.
+:func:`use_course_style` is called in every chapter's imports cell (from :ref:`ch-descent_condition` on): one figure
+style for the whole course, drawn for the width of the website's content column and readable on its light and dark
+themes. The cobweb diagram is introduced in :ref:`ch-dynamical_system` and used again in the explorables of
+:ref:`ch-three_examples`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def use_course_style() -> None:
     :data:`COLUMN_WIDTH`-wide figure fills the website's column at 1 CSS px per 1/100 inch and stays sharp on a
     high-density screen.
 
-    Introduced in chapter 1.
+    Introduced in :ref:`ch-descent_condition`.
     """
     mpl.rcParams.update(COURSE_STYLE)  # type: ignore[arg-type]  # the stub's keys are Literals; rcParams checks ours
     try:
@@ -150,7 +151,7 @@ def cobweb_path(update: Callable[[float], float], x0: float, n: int, *, escape: 
     numpy.ndarray
         Shape ``(2m + 1, 2)``, ``m <= n`` the number of steps drawn.
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     function(update, "update", "x -> x+")
     x = real_number(x0, "x0")
@@ -202,7 +203,7 @@ def cobweb(
         The path's vertices, as from :func:`cobweb_path`. Fixed points of :math:`u` are where its graph crosses the
         diagonal.
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     instance_of(ax, "ax", Axes, "a matplotlib Axes")
     if label is not None:

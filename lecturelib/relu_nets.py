@@ -1,6 +1,6 @@
 """Two-layer ReLU networks trained by full-batch gradient descent, Theorem 4 and the long-run behaviour of the iterates.
 
-Introduced in chapter 7.
+Introduced in :ref:`ch-relu_networks`.
 
 The network is :math:`\\hat f(x) = W\\, g(Vx - b)` with :math:`g` the ReLU applied entrywise, :math:`W \\in
 \\mathbb{R}^{m\\times r}`, :math:`V \\in \\mathbb{R}^{r\\times n}` and a bias :math:`b \\in \\mathbb{R}^r` that is
@@ -70,11 +70,17 @@ __all__ = [
     "train_trajectory",
 ]
 
+#: A class of :func:`classify_tail`: no iterate of the window moves (a fixed point).
 FIXED_POINT = "fixed point"
+#: A class of :func:`classify_tail`: every other iterate returns to the same point.
 PERIOD_2 = "period 2"
+#: A class of :func:`classify_tail`: every fourth iterate returns to the same point.
 PERIOD_4 = "period 4"
+#: A class of :func:`classify_tail`: the iterates move back and forth without repeating with period 1, 2 or 4.
 LONGER = "longer or chaotic"
+#: A class of :func:`classify_tail`: the iterates move in a consistent direction (slow convergence or drift).
 DRIFTING = "still drifting"
+#: A class of :func:`classify_tail`: an entry of the window is not finite.
 DIVERGED = "diverged"
 #: The classes :func:`classify_tail` can return, in the order figures list them.
 RUN_CLASSES = (FIXED_POINT, PERIOD_2, PERIOD_4, LONGER, DRIFTING, DIVERGED)
@@ -98,6 +104,10 @@ def _float_array(value: object, name: str, ndim: int) -> FloatArray:
 class TwoLayerReLU:
     """The network :math:`\\hat f(x) = W\\, g(Vx - b)`, :math:`g` = ReLU, with a fixed bias :math:`b`.
 
+    The arrays are copied to read-only float64 arrays.
+
+    Introduced in :ref:`ch-relu_networks`.
+
     Parameters
     ----------
     W : numpy.ndarray
@@ -106,8 +116,6 @@ class TwoLayerReLU:
         Input weights, shape ``(r, n)``, floating point and finite.
     b : numpy.ndarray
         Fixed bias, shape ``(r,)``, floating point and finite. Training never changes it.
-
-    The arrays are copied to read-only float64 arrays. Introduced in chapter 7.
 
     Raises
     ------
@@ -179,7 +187,7 @@ def random_net(m: int, n: int, r: int, seed: int) -> TwoLayerReLU:
     -------
     TwoLayerReLU
 
-    Introduced in chapter 7.
+    Used by :func:`figure2_problem` (:ref:`ch-relu_networks`) and in :ref:`hw-networks`.
     """
     m, n, r = (integer_at_least(value, name, 1, MAX_ELEMENTS) for name, value in (("m", m), ("n", n), ("r", r)))
     if r * (m + n + 1) > MAX_ELEMENTS:
@@ -217,7 +225,7 @@ def figure2_problem(
     X, Y : numpy.ndarray
         Inputs, shape ``(N, 1)``, and targets ``predict(target, X)``, shape ``(N, 1)``.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     seed = integer_at_least(seed, "seed", 0)
     n_points = integer_at_least(n_points, "n_points", 1, MAX_ELEMENTS)
@@ -289,7 +297,7 @@ def predict(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
     ValueError
         If the outputs overflow float64 (huge but finite weights or inputs).
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -302,7 +310,7 @@ def loss(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> float:
 
     A ValueError if the outputs or the loss overflow float64 (huge but finite weights, inputs or targets).
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -324,7 +332,7 @@ def gradients(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> tuple[FloatArray
     grad_W, grad_V : numpy.ndarray
         Shapes ``(m, r)`` and ``(r, n)``.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -345,7 +353,7 @@ def jacobian(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
         Shape ``(N, m, P)`` with ``P = m r + r n``: entry ``[i, l, :]`` is :math:`\\nabla_\\theta \\hat f_l(x_i)`
         in the layout of :attr:`TwoLayerReLU.theta`.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -380,7 +388,7 @@ def hessian(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> FloatArray:
     numpy.ndarray
         Shape ``(P, P)``, symmetric.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -413,7 +421,7 @@ def theorem4_bound(step: float) -> float:
     :math:`\\hat f`, then almost surely :math:`\\max_i \\lVert x_i \\rVert_2 \\lVert \\hat f(x_i) \\rVert_2 \\le
     1/\\delta` (Nar and Sastry, 2018, Theorem 4; loss with the factor :math:`\\tfrac12`).
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     return 1.0 / positive_number(step, "step")
 
@@ -424,7 +432,7 @@ def theorem4_lhs(net: TwoLayerReLU, X: ArrayLike) -> float:
     The norms are taken without overflow of the squares; a ValueError if the outputs or the value itself exceed the
     float64 range.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -638,7 +646,7 @@ def train(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike, step: float, n_steps: i
         If the loss becomes non-finite or exceeds :data:`DIVERGENCE_LOSS` (use :func:`train_trajectory` to get
         divergence as a result instead).
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -704,7 +712,7 @@ def train_trajectory(
     -------
     Trajectory
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     net = _check_net(net)
     X = _check_X(net, X)
@@ -780,7 +788,7 @@ def classify_tail(
     str
         One of :data:`RUN_CLASSES`.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     tail = real_array(tail, "tail", finite=False)
     if tail.ndim != 2 or tail.shape[0] < 9 or tail.shape[1] < 1:
@@ -816,7 +824,7 @@ def move_cosine(tail: ArrayLike) -> float:
     Close to :math:`-1` when the iterates jump back and forth (an oscillation, possibly with a drifting centre), close
     to :math:`+1` when they creep in one direction; NaN if the iterates do not move or the tail is not finite.
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     tail = real_array(tail, "tail", finite=False)
     if tail.ndim != 2 or tail.shape[0] < 3:
@@ -899,7 +907,7 @@ def sweep(
     -------
     SweepResult
 
-    Introduced in chapter 7.
+    Introduced in :ref:`ch-relu_networks`.
     """
     steps = positive_array(steps, "steps", entry="step").ravel()
     seeds = integer_array(seeds, "seeds", minimum=0)

@@ -1,7 +1,7 @@
 """Exact derivatives, Taylor polynomials and step-size thresholds with sympy.
 
-Introduced in chapter 1 (gradients, Hessians, Taylor polynomials, the descent condition) and used again in chapter 3
-(the largest step at which a critical point can attract gradient descent).
+Introduced in :ref:`ch-descent_condition` (gradients, Hessians, Taylor polynomials, the descent condition) and used
+again in :ref:`ch-dynamical_system` (the largest step at which a critical point can attract gradient descent).
 
 Every function takes an expression and its variables: a single :class:`sympy.Symbol` or a sequence of them. Any
 other free symbol of the expression is a parameter and stays symbolic in the result.
@@ -143,7 +143,7 @@ def gradient(expr: sp.Expr, variables: Variables) -> sp.Matrix:
     sympy.Matrix
         :math:`(\partial f/\partial x_1, \dots, \partial f/\partial x_n)^\top`, shape ``(n, 1)``.
 
-    Introduced in chapter 1.
+    Introduced in :ref:`ch-descent_condition`.
     """
     f = _as_expr(expr)
     xs = _as_variables(variables)
@@ -165,7 +165,7 @@ def hessian(expr: sp.Expr, variables: Variables) -> sp.Matrix:
     sympy.Matrix
         :math:`H_{ij} = \partial^2 f / \partial x_i \partial x_j`, shape ``(n, n)``.
 
-    Introduced in chapter 1.
+    Introduced in :ref:`ch-descent_condition`.
     """
     f = _as_expr(expr)
     xs = _as_variables(variables)
@@ -200,7 +200,7 @@ def taylor_polynomial(expr: sp.Expr, variables: Variables, point: Point, order: 
     sympy.Expr
         The polynomial in the variables (and any parameters).
 
-    Introduced in chapter 1.
+    Introduced in :ref:`ch-descent_condition`.
     """
     f = _as_expr(expr)
     xs = _as_variables(variables)
@@ -272,7 +272,7 @@ def descent_step_bound(expr: sp.Expr, variables: Variables, point: Point) -> sp.
         When :math:`g = 0` at ``point`` (there is no descent direction), or ``expr`` is not defined or not real
         at ``point`` (its value, gradient or Hessian is infinite, undefined or complex there).
 
-    Introduced in chapter 1.
+    Introduced in :ref:`ch-descent_condition`.
     """
     f = _as_expr(expr)
     xs = _as_variables(variables)
@@ -341,7 +341,7 @@ def max_stable_step(expr: sp.Expr, variables: Variables, point: Point) -> sp.Exp
         relative 1e-8 when the expression or the point holds floats), when ``expr`` is not defined or its Hessian
         is not real there, or when the eigenvalues depend on parameters in several variables and cannot be ordered.
 
-    Introduced in chapter 3.
+    Introduced in :ref:`ch-dynamical_system`.
     """
     f = _as_expr(expr)
     xs = _as_variables(variables)

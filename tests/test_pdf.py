@@ -5,7 +5,8 @@ Each PDF is built into the same folder as the website build of the same edition 
 notebook runs twice. The checks compare the PDF with the website it is printed from:
 
 - every chapter of ``_toc.yml`` is there with its title and number (lectures "Chapter 1" to "Chapter 8", as the
-  site numbers them; homework sets "Appendix A" to "C");
+  site numbers them; homework sets "Appendix A" to "D", then the API reference, one section per module of
+  lecturelib, its docstrings' chapter references printed as the chapters' titles);
 - every theorem, lemma, definition, ... number the site shows ("Theorem 5.1") is in the PDF;
 - mathematics is typeset: no raw TeX (``$``, ``\\frac``, ``\\begin``, ...) is left in the text;
 - every figure the site shows is embedded, chapter by chapter;
@@ -40,8 +41,11 @@ def _toc_files() -> list[str]:
     return [line.split("file:", 1)[1].strip() for line in toc.splitlines() if "file:" in line]
 
 
-LECTURES = [name for name in _toc_files() if not name.startswith("book/homework/")]
+LECTURES = [name for name in _toc_files() if not name.startswith(("book/homework/", "book/api/"))]
 HOMEWORK = [name for name in _toc_files() if name.startswith("book/homework/")]
+# The API reference is the last appendix: its first page is the appendix, each module's page a section of it.
+API = "book/api/lecturelib"
+APPENDICES = [*HOMEWORK, API]
 
 
 def _title(docname: str) -> str:
@@ -118,7 +122,7 @@ def instructor_pdf(instructor_site: Path) -> Path:
 def _heading(docname: str) -> str:
     if docname in LECTURES:
         return f"Chapter {LECTURES.index(docname) + 1}"
-    return f"Appendix {'ABCDEFGHIJ'[HOMEWORK.index(docname)]}"
+    return f"Appendix {'ABCDEFGHIJ'[APPENDICES.index(docname)]}"
 
 
 def _flat(text: str) -> str:
@@ -129,14 +133,14 @@ def chapter_pages(pdf: Path) -> dict[str, list[str]]:
     """The pages of each chapter: from its opening page (its heading, then its title) to the next one's."""
     texts = pages(pdf)
     starts = {}
-    for docname in LECTURES + HOMEWORK:
+    for docname in LECTURES + APPENDICES:
         # The chapter heading is set in capitals ("CHAPTER 1", "APPENDIX A").
         opening = f"{_heading(docname)} {_flat(_title(docname))}".lower()
         found = [number for number, text in enumerate(texts) if _flat(text).lower().startswith(opening)]
         assert len(found) == 1, f"{docname}: {len(found)} pages open with {opening!r}"
         starts[docname] = found[0]
     order = sorted(starts, key=starts.get)
-    assert order == LECTURES + HOMEWORK, f"chapters out of order: {order}"
+    assert order == LECTURES + APPENDICES, f"chapters out of order: {order}"
     bounds = [starts[name] for name in order] + [len(texts)]
     return {name: texts[bounds[i] : bounds[i + 1]] for i, name in enumerate(order)}
 
@@ -153,6 +157,20 @@ def test_chapters_are_numbered_as_on_the_site(edition, request):
     assert f"Chapter {len(LECTURES) + 1}" not in _flat(" ".join(pages(pdf))), "a chapter number past the lectures"
     # The landing page (index.md) has no number: the first lecture is chapter 1.
     assert "Step Size Matters" in pages(pdf)[0]
+
+
+def test_api_reference_is_the_last_appendix_with_a_section_per_module(student_pdf):
+    from test_api_docs import public_modules
+
+    text = _flat("\n".join(chapter_pages(student_pdf)[API]))
+    letter = _heading(API).split()[-1]
+    for module in public_modules():
+        assert re.search(rf"{letter}\.\d+ lecturelib\.{module} ", text), f"no section for lecturelib.{module}"
+    # A docstring's :ref:`ch-...` is printed as the chapter's title, never as the label.
+    assert text.count("Introduced in ") >= 60, "the docstrings' chapter references are missing"
+    labels = re.findall(r"\b(?:ch|hw)-[a-z]+_[a-z_]+\b", text)
+    assert not labels, f"chapter labels printed instead of titles: {labels[:3]}"
+    assert "Introduced in Gradient descent as a dynamical system" in text
 
 
 class _Captions(HTMLParser):

@@ -12,9 +12,9 @@ and just above it, a period-2 orbit is verified by applying the map twice. An an
 student notebook runs from top to bottom. Solutions call :meth:`CheckResult.assert_correct`, which raises when the
 answer is wrong, so the test suite fails if a solution is.
 
-The package's layout follows its jobs: :mod:`.result` (the verdict and the guard every check runs under),
-:mod:`.checks` (one module per set), :mod:`.notebook` (reading a set, what a solution is), :mod:`.export` (student and
-instructor notebooks), :mod:`.rubric`, :mod:`.grade` and :mod:`.sandbox` (the grader), :mod:`.__main__` (the command
+The package's layout follows its jobs: ``result`` (the verdict and the guard every check runs under),
+``checks`` (one module per set), :mod:`.notebook` (reading a set, what a solution is), :mod:`.export` (student and
+instructor notebooks), :mod:`.rubric`, :mod:`.grade` and ``sandbox`` (the grader), ``__main__`` (the command
 line: ``python -m lecturelib.homework export|grade|gradescope ...``). Importing this package loads only the result
 type and the checks.
 """

@@ -9,7 +9,7 @@ What runs where (the README's "Grading" section says more, and what this does no
    grading cells (:mod:`lecturelib.homework.rubric`): points, cases, hidden cases. Nothing from a submission ever
    runs here.
 2. **A worker process per submission** (``--jobs`` of them at a time) starts a fresh IPython kernel
-   (:mod:`lecturelib.homework.sandbox` ``kernel``: memory limit, no network) and executes the submission's code
+   (``lecturelib.homework.sandbox.kernel``: memory limit, no network) and executes the submission's code
    cells one by one with nbclient, ignoring stored outputs; a raising cell does not stop the rest. After each cell
    that binds an answer name, it runs one more cell that prints those answers as plain data
    (:mod:`lecturelib.homework.codec`). Per-cell and per-notebook time limits end runaway code: the notebook's status

@@ -4,12 +4,13 @@ A set gives each exercise a *grading cell*: a code cell tagged ``grading`` insid
 student notebook, the student site and the ``lecturelib`` wheel never hold it; see
 :mod:`lecturelib.homework.notebook`). The cell defines one function, decorated with :func:`exercise`, whose
 parameters are the names of the answer variables in the student's notebook and whose body yields one
-:class:`~lecturelib.homework.CheckResult` per case (:func:`hidden` marks a case the student never saw)::
+:class:`~lecturelib.homework.CheckResult` per case (:func:`hidden` marks a case the student never saw), as in this
+example (no set's: the API reference is public)::
 
-    @hw.rubric.exercise("1.1 Hessian", points=2)
-    def grade(H_h):
-        x, y = sp.symbols("x y", real=True)
-        yield hw.check_hessian(H_h, x**3 * y, (x, y))
+    @hw.rubric.exercise("0.1 An example", points=2)
+    def grade(H_example):
+        u, v = sp.symbols("u v", real=True)
+        yield hw.check_hessian(H_example, sp.exp(u) * v**2, (u, v))
 
 The grader runs these functions in its own process on answers taken out of the student's kernel as plain data (a
 student's function arrives as a proxy that calls it in a sandbox). An exercise's points are shared equally by its
@@ -37,7 +38,7 @@ class Case:
 
 
 def attempt(function: Callable, *args: object) -> object:
-    """``function(*args)``, or, when it raises (or is no function), a :class:`~lecturelib.homework.result.Failed`
+    """``function(*args)``, or, when it raises (or is no function), a ``Failed``
     answer that every check reports as "not right" with the reason; for a case that calls a student's function."""
     from .result import Failed, StudentError, Unanswered, call_student
 

@@ -225,7 +225,7 @@ def variables_of(variables: Variables) -> tuple[sp.Symbol, ...]:
 def check_value(answer: object, reference: ArrayLike, *, what: str = "your value", rtol: float = 1e-6) -> CheckResult:
     """Compare a number or array with one computed independently by the caller, reporting shape, sign and factors.
 
-    Introduced in homework set 3.
+    No set calls it yet: a general check for a new exercise's numerical answer.
     """
     name = "check_value"
     value = as_float_array(answer, what)

@@ -1,4 +1,4 @@
-"""Checks of homework set 3 (deep linear and ReLU networks)."""
+"""Checks of the homework set :ref:`hw-networks` (deep linear and ReLU networks)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def check_scalar_theorem1(answer: object, weights: Sequence[sp.Symbol]) -> Check
     reference is :math:`2 / \lambda_{\max}` of the Hessian, computed here by sympy from the loss itself: the Hessian
     there is the rank-one matrix :math:`J J^\top`, so :math:`\lambda_{\max}` is its trace.
 
-    Introduced in homework set 3.
+    Introduced in :ref:`hw-networks`.
     """
     ws = variables_of(weights)
     target = sp.Symbol("lambda_target")
@@ -75,7 +75,7 @@ def check_theorem1_function(function: object, *, n_cases: int = 6, seed: int = 0
     below :math:`2/\lambda_{\max}` of the exact Hessian (:func:`lecturelib.linear_nets.hessian`), as the theorem's
     lemma guarantees.
 
-    Introduced in homework set 3.
+    Introduced in :ref:`hw-networks`.
     """
     from lecturelib import linear_nets
 
@@ -142,7 +142,7 @@ def check_convergent_step(
     Training with :func:`lecturelib.linear_nets.train` from ``init`` must reach loss below ``tol`` at
     ``(1 - margin)`` times the answer and must not at ``(1 + margin)`` times it.
 
-    Introduced in homework set 3.
+    Introduced in :ref:`hw-networks`.
     """
     from lecturelib import linear_nets
 
@@ -168,7 +168,7 @@ def check_theorem4_lhs_function(function: object, *, n_cases: int = 4, seed: int
 
     Compared on random two-layer ReLU networks with several inputs and outputs against a direct computation here.
 
-    Introduced in homework set 3.
+    Introduced in :ref:`hw-networks`.
     """
     from lecturelib import relu_nets
 
@@ -248,7 +248,7 @@ def check_run_diagnosis(answer: object, tail: ArrayLike) -> CheckResult:
     :math:`\max_k\|\theta_{k+1}-\theta_k\|` is below :math:`10^{-8}` of the size of :math:`\theta`; period :math:`p`
     when every :math:`\|\theta_{k+p} - \theta_k\|` is below :math:`10^{-3}` of the largest move.
 
-    Introduced in homework set 3.
+    Introduced in :ref:`hw-networks`.
     """
     name = "check_run_diagnosis"
     if not isinstance(answer, str):

@@ -1,6 +1,6 @@
-"""Checks for homework set 4 (optimizers beyond gradient descent): thresholds, edge levels, mean-square radii, warmup.
+"""Checks of the homework set :ref:`hw-optimizers`: thresholds, edge levels, mean-square radii, warmup.
 
-Introduced in homework set 4 (``book/homework/hw4_optimizers.md``). Each check tests a property of the answer (a
+Introduced in :ref:`hw-optimizers`. Each check tests a property of the answer (a
 simulated linear map, an independently computed radius, a training run it repeats itself) and never shows the
 expected answer. Results are :class:`lecturelib.homework.CheckResult` objects.
 """
@@ -66,7 +66,7 @@ def check_momentum_threshold(answer: object, method: str, lam: sp.Symbol, beta: 
     method's linearized map (built from its update rule) has spectral radius below 1, found by bisection. Typical
     slips are named: gradient descent's :math:`2/\\lambda`, another method's threshold, a missing factor.
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     name = "check_momentum_threshold"
     if is_unanswered(answer):
@@ -128,7 +128,7 @@ def check_edge_level(answer: object, method: str, step: float, beta: float) -> C
     step of ``method`` (``"gd"``, ``"heavy ball"``, ``"nesterov"``) with momentum ``beta``, found by bisection on the
     linearized map.
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     name = "check_edge_level"
     if is_unanswered(answer):
@@ -156,7 +156,7 @@ def check_edge_run(run: object, level: float, *, band: tuple[float, float] = (0.
     """Check that a :class:`lecturelib.curvature.SharpnessRun` reached ``level`` and then hovered at it: the median of
     sharpness/level over the measurements after the first one at or above ``level`` lies in ``band``.
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     name = "check_edge_run"
     if is_unanswered(run):
@@ -194,7 +194,7 @@ def check_radius_function(function: object, *, n_cases: int = 12, seed: int = 0)
     mini-batch SGD (batches drawn with replacement) against :func:`lecturelib.optimizers.sgd_mean_square_radius` on
     random cases, naming the usual slips (no batch factor, the sample variance, the full-batch radius only).
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     from lecturelib.optimizers import sgd_mean_square_radius
 
@@ -249,7 +249,7 @@ def check_stable_batch(answer: object, curvatures: ArrayLike, step: float) -> Ch
     """Check the smallest batch size at which mini-batch SGD with ``step`` is stable in mean square for the given
     one-dimensional ``curvatures``: its radius must be at most 1 and the radius one batch size smaller above 1.
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     from lecturelib.optimizers import sgd_mean_square_radius
 
@@ -267,7 +267,8 @@ def check_stable_batch(answer: object, curvatures: ArrayLike, step: float) -> Ch
 
 
 def _warmup_diverges(step: float, seed: int, warmup: int, n_steps: int) -> bool:
-    """Train the tanh network of chapters 8 and 9 by gradient descent to ``step`` with a linear warmup."""
+    """Train the tanh network of :ref:`ch-edge_of_stability` and :ref:`ch-beyond_gd` by gradient descent to ``step``
+    with a linear warmup."""
     from lecturelib.curvature import track_sharpness
     from lecturelib.mlp import TanhMLP
     from lecturelib.optimizers import GD
@@ -292,11 +293,12 @@ def _warmup_diverges(step: float, seed: int, warmup: int, n_steps: int) -> bool:
 def check_warmup_diagnosis(
     answer: object, step: float, seed: int, lengths: tuple[int, ...], *, n_steps: int = 1500
 ) -> CheckResult:
-    """Check a prediction ``{W: "diverges" or "trains"}`` for gradient descent on the tanh network of chapters 8
-    and 9 (initialization ``seed``), with peak ``step`` and a linear warmup of ``W`` steps, for each ``W`` in
-    ``lengths``: the check runs the training itself (``n_steps`` steps each).
+    """Check a prediction ``{W: "diverges" or "trains"}`` for gradient descent on the tanh network of
+    :ref:`ch-edge_of_stability` and :ref:`ch-beyond_gd` (initialization ``seed``), with peak ``step`` and a linear
+    warmup of ``W`` steps, for each ``W`` in ``lengths``: the check runs the training itself (``n_steps`` steps
+    each).
 
-    Introduced in homework set 4 (``book/homework/hw4_optimizers.md``).
+    Introduced in :ref:`hw-optimizers`.
     """
     name = "check_warmup_diagnosis"
     if is_unanswered(answer):

@@ -1,4 +1,4 @@
-"""Checks of homework set 2 (stability of fixed points, bifurcations and orbits)."""
+"""Checks of the homework set :ref:`hw-stability` (stability of fixed points, bifurcations and orbits)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _minima(f: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
 def check_minima(answer: object, expr: sp.Expr, x: sp.Symbol) -> CheckResult:
     """Check the list of the strict local minima of ``expr`` (one variable), smaller first, exactly.
 
-    Introduced in homework set 2.
+    Introduced in :ref:`hw-stability`.
     """
     name = "check_minima"
     if isinstance(answer, (str, dict, bytes)) or not hasattr(answer, "__len__"):
@@ -76,7 +76,7 @@ def check_threshold_function(
     with integer critical points drawn from ``seed``; each result must equal :math:`2/f''(x^*)` exactly. The grader
     draws its own seed, so a guess bracketed with the hints of :func:`check_threshold` earns nothing here.
 
-    Introduced in homework set 2.
+    Introduced in :ref:`hw-stability`.
     """
     name = "check_threshold_function"
     x = sp.Symbol("x", real=True)
@@ -133,7 +133,7 @@ def check_threshold(
     back to ``point``) and at ``(1 + margin)`` times the answer (it must not). An exact answer is then compared with
     :func:`lecturelib.symbolic.max_stable_step` to tell a factor 2 from another error.
 
-    Introduced in homework set 2.
+    Introduced in :ref:`hw-stability`.
     """
     from lecturelib.symbolic import max_stable_step
 
@@ -211,7 +211,7 @@ def check_period2_orbit(
     with finite images. With ``attracting=True`` the orbit must attract gradient descent
     (:math:`|T'(a)T'(b)| < 1`), with ``attracting=False`` it must repel.
 
-    Introduced in homework set 2.
+    Introduced in :ref:`hw-stability`.
     """
     name = "check_period2_orbit"
     if isinstance(answer, (str, bytes, dict)) or not hasattr(answer, "__len__"):
@@ -282,13 +282,13 @@ def check_bifurcation(
     piece of a gradient-descent orbit at its step size (each kept iterate is one step :math:`x - \delta f'(x)` of
     the previous one; diverged entries are NaN and stay NaN), and the rows must have settled: gradient descent
     continued from a row's last iterate must end, wherever it ends on a periodic orbit, within ``1e-2`` (relative) of
-    that iterate (see :func:`_unsettled_rows`). A handful of slow rows next to a bifurcation are tolerated.
+    that iterate (see ``_unsettled_rows``). A handful of slow rows next to a bifurcation are tolerated.
 
     When ``starts`` is the array of starting points (not only their number), gradient descent is also run here from
     every start, and each row must end where this run ends: on the same periodic orbit (to 1e-2, relative), NaN
     where it diverges and numbers where it does not. Chaotic rows are not compared.
 
-    Introduced in homework set 2.
+    Introduced in :ref:`hw-stability`.
     """
     name = "check_bifurcation"
     raw = np.asarray(answer) if isinstance(answer, np.ndarray) else None

@@ -1,4 +1,4 @@
-"""Checks of homework set 1 (Taylor expansions and the descent condition)."""
+"""Checks of the homework set :ref:`hw-taylor_descent` (Taylor expansions and the descent condition)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def check_hessian(answer: object, expr: sp.Expr, variables: Variables) -> CheckR
     Reports a shape mismatch, a matrix that is not symmetric, and for a wrong entry :math:`(i, j)` whether its sign
     or a factor 2 is off.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import hessian
 
@@ -77,7 +77,7 @@ def check_step_bound(answer: object, expr: sp.Expr, variables: Variables, point:
     The reference is :func:`lecturelib.symbolic.descent_step_bound`. An answer of ``sympy.oo`` is expected when
     :math:`g^\top H g \le 0`.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import descent_step_bound
 
@@ -101,7 +101,7 @@ def check_taylor_term(answer: object, expr: sp.Expr, variables: Variables, point
     The reference is the difference of two :func:`lecturelib.symbolic.taylor_polynomial` calls (degree ``order`` minus
     degree ``order - 1``), so the answer must be the homogeneous term in :math:`x - a` alone.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import taylor_polynomial
 
@@ -156,7 +156,7 @@ def check_taylor_term_function(function: object, order: int = 3, *, n_cases: int
     polynomial's own coefficient) and random rational points, and each result is compared with
     :func:`lecturelib.symbolic.taylor_polynomial`.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from lecturelib.symbolic import taylor_polynomial
 
@@ -190,7 +190,7 @@ def check_gradient_function(
     finite difference of ``loss`` (computed here, independently of the student). Reports a shape mismatch, a wrong
     sign and a factor 2.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     rng = np.random.default_rng(seed)
     for case in range(n_cases):
@@ -247,7 +247,7 @@ def check_rate_experiment(experiment: object) -> CheckResult:
     every :math:`t`. Sampling cannot prove a bound that holds everywhere: a curvature hidden where no probe looks is
     not found.
 
-    Introduced in homework set 1.
+    Introduced in :ref:`hw-taylor_descent`.
     """
     from .compare import as_float, as_float_array
 
