@@ -192,6 +192,18 @@ def figure_browser(browser):
     return browser
 
 
+def _figure_pages(pages, html: Path) -> list[Path]:
+    """The pages whose article holds an image (the others, such as the API reference, have no figure to check and
+    are not opened in the browser)."""
+    found = []
+    for page in pages(html):
+        text = page.read_text(encoding="utf-8")
+        start = text.find("<article")
+        if start >= 0 and "<img" in text[start : text.find("</article>", start)]:
+            found.append(page)
+    return found
+
+
 def _png_bytes(src: str, html: Path, page: Path) -> bytes:
     if src.startswith("data:"):
         return base64.b64decode(src.split(",", 1)[1])
@@ -235,7 +247,7 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
     _, _, pages, serve = site_tools
     rows, failures = [], []
     with serve(built_site) as server:
-        for page in pages(built_site):
+        for page in _figure_pages(pages, built_site):
             url = f"{server}/{page.relative_to(built_site).as_posix()}"
             tab, context = _open(figure_browser, url, "light")
             try:
@@ -305,7 +317,7 @@ def test_figures_keep_their_contrast_in_both_themes(figure_browser, site_tools, 
     _, _, pages, serve = site_tools
     results, failures = [], []
     with serve(built_site) as server:
-        for page in pages(built_site):
+        for page in _figure_pages(pages, built_site):
             url = f"{server}/{page.relative_to(built_site).as_posix()}"
             tab, context = _open(figure_browser, url, theme)
             try:
