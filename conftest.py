@@ -1,12 +1,23 @@
-"""Let nbval execute the book's MyST Markdown notebooks in place.
+"""Let nbval execute the book's MyST Markdown notebooks in place, on OpenBLAS's Prescott kernel.
 
 nbval collects only ``.ipynb`` files. The chapters are ``.md`` files with a jupytext header, so this collector reads
 them with jupytext and hands the notebook to nbval's own collector. The kernel starts in the chapter's folder, as in
 the book build. Plain Markdown pages (no kernelspec in the header) are not notebooks and are not collected.
+
+The kernel nbval starts is the ``python3`` kernel with ``OPENBLAS_CORETYPE=Prescott`` (a kernelspec written for the
+session), so that the test run executes every notebook on one more floating-point environment instead of twice on
+the machine's own: the site build executes them on the machine's kernel, nbval on Prescott, and
+``tests/test_portability.py`` on the remaining kernels the standards name. ``--nbval-kernel-name python3`` (or
+``--nbval-current-env``) runs nbval on the machine's own kernel instead.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -26,6 +37,29 @@ def is_notebook(path: Path) -> bool:
         return False
     header = text.split("---", 2)[1]
     return "kernelspec:" in header
+
+
+#: The kernelspec nbval runs the notebooks with, and the OpenBLAS kernel it sets (see the module docstring).
+NBVAL_KERNEL = "python3-prescott"
+NBVAL_CORETYPE = "Prescott"
+
+
+def pytest_configure(config):
+    option = config.option
+    if not (option.nbval or option.nbval_lax) or option.nbval_kernel_name or option.nbval_current_env:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python 3 (OpenBLAS {NBVAL_CORETYPE})",
+        "language": "python",
+        "env": {"OPENBLAS_CORETYPE": NBVAL_CORETYPE},
+    }
+    (folder / "kernels" / NBVAL_KERNEL).mkdir(parents=True)
+    (folder / "kernels" / NBVAL_KERNEL / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
+    option.nbval_kernel_name = NBVAL_KERNEL
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 class MarkdownNotebook(nbval.plugin.IPyNbFile):

@@ -63,13 +63,25 @@ def _blas(pools: list[dict]) -> dict:
     return numpy_pools[0]
 
 
-def _current() -> str | None:
-    """The environment of this session, if it is one of the list (the rest of the suite covers it)."""
-    coretype = os.environ.get("OPENBLAS_CORETYPE")
-    threads = os.environ.get("OPENBLAS_NUM_THREADS")
-    if coretype == "Haswell" and threads is None:
-        return "Haswell"
-    return None
+def _covered(session) -> set[str]:
+    """The environments that the rest of this session executes every notebook in, so this test skips them.
+
+    Only when this session collected the notebooks (nbval, the root ``conftest.py``) and builds the site: nbval runs
+    them on its own kernelspec (``OPENBLAS_CORETYPE=Prescott``), the site build in this session's environment (the
+    machine's own kernel, or Haswell where the machine sets it, as the CI machine does).
+    """
+    # By class name: this module loads the root conftest under another name, so its classes are other objects.
+    notebook_cells = [item for item in session.items if type(item.parent).__name__ == "MarkdownNotebook"]
+    collected = {Path(str(item.path)) for item in notebook_cells}
+    if not set(_notebooks()) <= collected:
+        return set()
+    covered = set()
+    if session.config.option.nbval_kernel_name == _root_conftest.NBVAL_KERNEL:
+        covered.add(_root_conftest.NBVAL_CORETYPE)
+    site = any(item.get_closest_marker("site") is not None for item in session.items)
+    if site and os.environ.get("OPENBLAS_CORETYPE") == "Haswell" and "OPENBLAS_NUM_THREADS" not in os.environ:
+        covered.add("Haswell")
+    return covered
 
 
 def _execute(job: tuple[str, Path]) -> tuple[str, Path, subprocess.CompletedProcess]:
@@ -85,10 +97,34 @@ def _execute(job: tuple[str, Path]) -> tuple[str, Path, subprocess.CompletedProc
     return name, notebook, result
 
 
-def test_every_notebook_runs_under_other_blas_kernels():
+def test_nbval_kernel_runs_on_prescott(request):
+    """The kernelspec nbval runs the notebooks with really loads OpenBLAS's Prescott kernel ("Katmai")."""
+    if request.config.option.nbval_kernel_name != _root_conftest.NBVAL_KERNEL:
+        pytest.skip("nbval runs on a kernel chosen on the command line")
+    from jupyter_client.manager import start_new_kernel
+
+    outputs: list[dict] = []
+    manager, client = start_new_kernel(kernel_name=_root_conftest.NBVAL_KERNEL, cwd=str(ROOT))
+    try:
+        reply = client.execute_interactive(
+            "import json, numpy, threadpoolctl; print(json.dumps(threadpoolctl.threadpool_info()))",
+            timeout=120,
+            output_hook=outputs.append,
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok"
+    text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+    assert _blas(json.loads(text))["architecture"] == "Katmai"
+
+
+def test_every_notebook_runs_under_other_blas_kernels(request):
     notebooks = _notebooks()
     assert len(notebooks) >= 10, f"found only {len(notebooks)} notebooks"
-    names = [name for name in ENVIRONMENTS if name != _current()]
+    covered = _covered(request.session)
+    names = [name for name in ENVIRONMENTS if name not in covered]
+    print(f"\ncovered by nbval and the site build: {sorted(covered)}; run here: {names}")
     # Longest first (the ReLU and edge-of-stability chapters), so two workers finish together.
     order = sorted(notebooks, key=lambda p: -p.stat().st_size)
     jobs = [(name, notebook) for notebook in order for name in names]
