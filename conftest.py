@@ -84,11 +84,15 @@ def pytest_collect_file(file_path: Path, parent):
 # - the tests of one edition of the built website and its PDF: they share a session fixture (the build, the PDF, a
 #   browser). Each edition is built once per session whichever worker asks first (``tests/conftest.py``), and the
 #   instructor edition reuses the student edition's execution cache.
-# The order in which the groups are handed out keeps both cores busy: the student site (its build comes first and
-# the instructor edition waits for it) on one worker, the portability run (which keeps two kernels busy by itself)
-# and then the instructor edition on the other, the student edition's axe run on whichever is free next, then the
-# short units. A worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps
-# this order).
+# - the tests of a module whose module-scoped fixture is expensive (the grader grades a class once; the wheel is built
+#   once; the homework export is written once): split over two workers, it would be made twice.
+# The order in which the groups are handed out keeps both cores busy: the student site (its build comes first, and the
+# other site groups wait for it) on one worker; on the other the portability run and the grader, then the student
+# edition's axe run and the instructor edition, which by then find the student build done; then the short units. A
+# worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps this order).
+MODULE_GROUPS = ("tests/test_portability.py", "tests/test_grader.py", "tests/test_wheel.py", "tests/test_homework.py")
+
+
 def _site_group(item) -> str | None:
     if item.get_closest_marker("site") is None:
         return None
@@ -100,18 +104,17 @@ def _site_group(item) -> str | None:
     return "site student"
 
 
-ORDER = ("site student", "tests/test_portability.py", "site instructor", "site student axe")
+ORDER = ("site student", "tests/test_portability.py", "tests/test_grader.py", "site student axe", "site instructor")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     ranks = {}
     for item in items:
-        group = _site_group(item)
+        group = _site_group(item) or next((m for m in MODULE_GROUPS if item.nodeid.startswith(m + "::")), None)
         if isinstance(item.parent, MarkdownNotebook):
             item.add_marker(pytest.mark.xdist_group(f"notebook {item.parent.path.relative_to(BOOK).as_posix()}"))
         elif group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
-        key = group or ("tests/test_portability.py" if item.nodeid.startswith("tests/test_portability.py") else None)
-        ranks[item] = ORDER.index(key) if key in ORDER else len(ORDER)
+        ranks[item] = ORDER.index(group) if group in ORDER else len(ORDER)
     items.sort(key=ranks.__getitem__)  # stable: the order inside each rank is the collection order
