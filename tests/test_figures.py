@@ -20,13 +20,8 @@ Three kinds of checks:
 from __future__ import annotations
 
 import base64
-import contextlib
-import functools
-import http.server
 import io
 import re
-import shutil
-import threading
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -35,6 +30,7 @@ import jupytext
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
+from test_site import CHROMIUM, CHROMIUM_ARGS, _pages, _serve
 
 from lecturelib.plots import MIN_FONT_SIZE, PALETTE
 
@@ -148,37 +144,6 @@ def test_no_figure_sets_a_font_smaller_than_the_style():
 
 # ---------------------------------------------------------------------------------------------------------------
 # The built site, in Chromium
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve(directory: Path):
-    """A local HTTP server for a built site; yields its base URL."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-
-
-def _pages(html: Path) -> list[Path]:
-    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
 
 
 @pytest.fixture(scope="module")
