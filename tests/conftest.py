@@ -7,6 +7,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+#: What nbclient raises when a kernel process exits before answering its first message (no cell has run).
+KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
+
+
+def _before_traceback(stderr: str, limit: int = 3000) -> str:
+    """The head of a build's stderr, up to its first traceback: what the kernels and Sphinx printed of their own."""
+    return stderr.split("Traceback (most recent call last)", 1)[0][-limit:].strip() or "(nothing)"
 
 
 def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
@@ -34,23 +44,24 @@ def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
         cache = reuse / "_build" / ".jupyter_cache"
         assert cache.is_dir(), f"no execution cache to reuse in {reuse}"
         shutil.copytree(cache, out / "_build" / ".jupyter_cache")
-    result = subprocess.run(
-        [
-            shutil.which("jupyter-book") or "jupyter-book",
-            "build",
-            str(ROOT),
-            "-W",
-            "-n",
-            "--keep-going",
-            "--path-output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "COURSE_EDITION": edition},
+    command = [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
+    command += ["--path-output", str(out)]
+    env = {**os.environ, "COURSE_EDITION": edition}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    if result.returncode != 0 and KERNEL_DIED_AT_START in result.stderr:
+        # A kernel that dies before it answers its first message has run no cell, so no notebook is at fault; the
+        # execution cache keeps every notebook executed before it, and the second build executes only the rest.
+        # A warning, so the session's summary says so (with what the kernel printed) even when the second build passes.
+        warnings.warn(
+            f"the {edition} build lost a kernel at its start and was run again; its stderr before the traceback:\n"
+            f"{_before_traceback(result.stderr)}",
+            stacklevel=1,
+        )
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, (
+        f"the {edition} build failed:\n{result.stdout[-6000:]}\n--- stderr before the traceback:\n"
+        f"{_before_traceback(result.stderr)}\n--- the end of stderr:\n{result.stderr[-6000:]}"
     )
-    assert result.returncode == 0, f"the {edition} build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
     return out / "_build" / "html"
 
 
