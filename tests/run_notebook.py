@@ -24,6 +24,7 @@ import nbclient
 import nbformat
 
 MARKER = "THREADPOOL_INFO="
+KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
 PROBE = f"import json as _json, threadpoolctl as _tpc\nprint({MARKER!r} + _json.dumps(_tpc.threadpool_info()))"
 
 
@@ -32,10 +33,18 @@ def execute(path: Path, timeout: int = 900, save: Path | None = None) -> dict:
     notebook = jupytext.read(path)
     notebook.cells.append(nbformat.v4.new_code_cell(PROBE))
     start = time.perf_counter()
-    client = nbclient.NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
+    for attempt in (1, 2):
+        client = nbclient.NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
+        try:
+            client.execute()
+            break
+        except RuntimeError as err:
+            # A kernel that dies before its first reply has run no cell: start another one, once, and say so.
+            if KERNEL_DIED_AT_START not in str(err) or attempt == 2:
+                raise
+            print(f"{path.name}: the kernel died at its start; starting another", file=sys.stderr)
     seconds = time.perf_counter() - start
     if save is not None:
         nbformat.write(notebook, save)

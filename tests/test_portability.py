@@ -144,7 +144,8 @@ def test_every_notebook_runs_under_other_blas_kernels(request):
                     f"{label}: asked for {expected} with {threads or 'default'} threads, the kernel ran "
                     f"{blas['architecture']} with {blas['num_threads']}"
                 )
-            ran.append(f"{label}: {blas['architecture']}/{blas['num_threads']} threads, {report['seconds']} s")
+            again = " (its first kernel died at start)" if "died at its start" in result.stderr else ""
+            ran.append(f"{label}: {blas['architecture']}/{blas['num_threads']} threads, {report['seconds']} s{again}")
     print("\n".join(ran))
     assert not failures, "\n\n".join(failures)
     assert len(ran) == len(jobs)
