@@ -17,7 +17,6 @@ from test_site import _pages, _serve
 pytestmark = pytest.mark.site
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-MODES = ("light", "dark")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -68,6 +67,18 @@ EXPAND = """async () => {
 }"""
 
 
+# Turn an open page dark with the theme's switch button, as a reader does (it cycles light -> auto -> dark when the
+# browser prefers light), and wait for the colour transitions to end; returns the theme the page then shows.
+SWITCH_TO_DARK = """async () => {
+  const button = document.querySelector('.theme-switch-button');
+  for (let i = 0; button && i < 3 && document.documentElement.dataset.theme !== 'dark'; i++) button.click();
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const finite = document.getAnimations().filter(a => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+  await Promise.all(finite.map(a => a.finished.catch(() => null)));
+  return document.documentElement.dataset.theme;
+}"""
+
+
 def _axe_violations(tab, page_name: str, mode: str) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -94,6 +105,9 @@ def _article(page: Path) -> str | None:
 def test_axe_finds_no_wcag_violation(browser, edition, request):
     """axe-core, WCAG 2.0/2.1 A and AA, every page of an edition, light and dark: zero violations.
 
+    Each page is loaded once, in light mode, and checked; then the theme's own switch button turns it dark, as a
+    reader would, and it is checked again. (Loading a page in dark mode is checked by the figure tests.)
+
     In the instructor edition, a page whose article is the same as in the student edition (the API reference, the
     landing and index pages) was checked there: only the pages whose content differs (solutions shown) are checked
     again, and with them the instructor edition's frame.
@@ -113,15 +127,17 @@ def test_axe_finds_no_wcag_violation(browser, edition, request):
     with _serve(site) as url:
         for page in pages:
             name = page.relative_to(site).as_posix()
-            for mode in MODES:
-                tab, context, outside = _open(browser, url, site, page, mode)
-                try:
-                    tab.evaluate(EXPAND)
-                    problems += _axe_violations(tab, name, mode)
-                    checked += 1
-                finally:
-                    context.close()
-                problems += [f"{name} [{mode}]: request left the site: {u}" for u in outside]
+            tab, context, outside = _open(browser, url, site, page, "light")
+            try:
+                tab.evaluate(EXPAND)
+                problems += _axe_violations(tab, name, "light")
+                theme = tab.evaluate(SWITCH_TO_DARK)
+                assert theme == "dark", f"{name}: the theme's switch gave data-theme={theme!r}, not dark"
+                problems += _axe_violations(tab, name, "dark")
+                checked += 2
+            finally:
+                context.close()
+            problems += [f"{name}: request left the site: {u}" for u in outside]
     assert checked >= 2 * 13, f"only {checked} page views were checked"
     assert not problems, f"{len(problems)} accessibility violations in the {edition} edition:\n" + "\n".join(problems)
 
