@@ -161,3 +161,12 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def page_visits(browser, built_site: Path) -> list[dict]:
+    """Every page of the student edition opened once in Chromium (``test_site.visit_every_page``), for the tests
+    that read the same things off every page: script errors, outside requests, MathJax's output."""
+    from test_site import visit_every_page
+
+    return visit_every_page(browser, built_site)

@@ -153,31 +153,51 @@ def _visit(browser, server: str, built_site: Path, page: Path):
     return errors, outside, failed, tab, context
 
 
-def test_every_page_in_a_real_browser(browser, server: str, built_site: Path):
+# What each visit reads off a page once MathJax has typeset it: the elements that hold TeX, the formulas typeset,
+# MathJax's error boxes, and the formulas with neither assistive MathML nor a label (for a screen reader).
+MATH_COUNTS = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  const typeset = [...document.querySelectorAll('mjx-container')];
+  return {
+    tex: document.querySelectorAll('.math, span.math, div.math').length,
+    typeset: typeset.length,
+    merror: document.querySelectorAll('mjx-merror').length,
+    bare: typeset.filter(c => !c.querySelector('mjx-assistive-mml math') && !c.getAttribute('aria-label')).length,
+  };
+}"""
+
+
+def visit_every_page(browser, built_site: Path) -> list[dict]:
+    """Open every page of a built site once, at desktop width; return what the page checks need of each.
+
+    One pass serves ``test_every_page_in_a_real_browser`` here and the MathML test in ``test_accessibility.py``
+    (through the session fixture ``page_visits``), instead of opening every page once per test.
+    """
+    visits = []
+    with _serve(built_site) as url:
+        for page in _pages(built_site):
+            errors, outside, failed, tab, context = _visit(browser, url, built_site, page)
+            try:
+                math = tab.evaluate(MATH_COUNTS)
+            finally:
+                context.close()
+            name = page.relative_to(built_site).as_posix()
+            visits.append({"page": name, "errors": errors, "outside": outside, "failed": failed, **math})
+    return visits
+
+
+def test_every_page_in_a_real_browser(page_visits: list[dict]):
     problems = []
-    pages = _pages(built_site)
-    assert len(pages) >= 3
-    typeset = 0
-    for page in pages:
-        name = page.relative_to(built_site).as_posix()
-        errors, outside, failed, tab, context = _visit(browser, server, built_site, page)
-        try:
-            has_math = tab.evaluate("() => document.querySelectorAll('.math, span.math, div.math').length") > 0
-            if has_math:
-                tab.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-                n_math = tab.evaluate("() => document.querySelectorAll('mjx-container').length")
-                n_err = tab.evaluate("() => document.querySelectorAll('mjx-merror').length")
-                if n_math == 0:
-                    problems.append(f"{name}: has math but MathJax typeset nothing")
-                if n_err:
-                    problems.append(f"{name}: {n_err} MathJax errors")
-                typeset += n_math > 0
-        finally:
-            context.close()
-        problems += [f"{name}: script error: {e}" for e in errors]
-        problems += [f"{name}: request left the site: {u}" for u in outside]
-        problems += [f"{name}: failed request: {f}" for f in failed]
-    assert typeset >= 1, "no page typeset any mathematics"
+    assert len(page_visits) >= 3
+    for v in page_visits:
+        if v["tex"] and not v["typeset"]:
+            problems.append(f"{v['page']}: has math but MathJax typeset nothing")
+        if v["merror"]:
+            problems.append(f"{v['page']}: {v['merror']} MathJax errors")
+        problems += [f"{v['page']}: script error: {e}" for e in v["errors"]]
+        problems += [f"{v['page']}: request left the site: {u}" for u in v["outside"]]
+        problems += [f"{v['page']}: failed request: {f}" for f in v["failed"]]
+    assert sum(v["typeset"] > 0 for v in page_visits) >= 1, "no page typeset any mathematics"
     assert not problems, "\n".join(problems)
 
 

@@ -146,7 +146,7 @@ def add_download_line(app: Sphinx, doctree: nodes.document, docname: str) -> Non
         "", "", refdoc=docname, reftarget=wheel, refexplicit=True, refdomain="", reftype="download"
     )
     library += nodes.literal(wheels[0].name, wheels[0].name)
-    paragraph = nodes.paragraph()
+    paragraph = nodes.paragraph(classes=["homework-downloads"])  # differs between the editions
     paragraph += nodes.strong("Download:", "Download:")
     for number, reference in enumerate(links):
         paragraph += nodes.Text(" " if number == 0 else " · ")
