@@ -51,7 +51,7 @@ RIGHT = {
         "def grad_lc(w):\n    return np.tanh(w - centre) + 0.1 * w\n\n\n"
         "w = np.array([4.0, 3.0])\nsquares = []\n"
         "for _ in range(200):\n    g = grad_lc(w)\n    squares.append(g @ g)\n    w = w - g / 1.1\n"
-        "experiment = dict(loss=loss_lc, grad=grad_lc, L=1.1, w0=np.array([4.0, 3.0]), loss_min=0.0,\n"
+        "experiment = dict(loss=loss_lc, grad=grad_lc, beta=1.1, w0=np.array([4.0, 3.0]), loss_min=0.0,\n"
         "                  min_sq_grad=np.minimum.accumulate(squares))\n"
     ),
 }
@@ -72,7 +72,7 @@ WRONG = {
     "eps_max_1 = ...": "eps_max_1 = 2\neps_max_2 = 4\n",
     "T3 = ...": "T3 = x**3 / 6 + x**2 * y / 3 - x * y**2 / 6\n",
     "def third_order_term": "def third_order_term(expr, variables, point):\n    return sp.Integer(0)\n",
-    "experiment = ...": RIGHT["experiment = ..."].replace("w - g / 1.1", "w - g / 0.5").replace("L=1.1", "L=0.5"),
+    "experiment = ...": RIGHT["experiment = ..."].replace("w - g / 1.1", "w - g / 0.5").replace("beta=1.1", "beta=0.5"),
 }
 
 SPY = '''

@@ -196,16 +196,27 @@ def _quadratic_experiment(smoothness: float, n_steps: int = 50) -> dict:
     return dict(
         loss=loss,
         grad=grad,
-        L=smoothness,
+        beta=smoothness,
         w0=np.array([2.0, -1.0]),
         loss_min=0.1 * 2 * np.log(2),
         min_sq_grad=np.minimum.accumulate(squares),
     )
 
 
+def test_rate_experiment_reads_the_first_release_key_L_as_beta():
+    """Notebooks of the course's first release hand in the smoothness constant as ``L``: it still grades the same."""
+    for smoothness in (1.1, 0.6):
+        new = _quadratic_experiment(smoothness)
+        old = {("L" if key == "beta" else key): value for key, value in new.items()}
+        a, b = hw.check_rate_experiment(new), hw.check_rate_experiment(old)
+        assert (a.status, a.message) == (b.status, b.message)
+    neither = {k: v for k, v in _quadratic_experiment(1.1).items() if k != "beta"}
+    assert "missing the keys ['beta']" in hw.check_rate_experiment(neither).message
+
+
 def test_rate_experiment_check_reruns_the_experiment():
     assert hw.check_rate_experiment(_quadratic_experiment(1.1)).status == "correct"
-    assert "L is too small" in hw.check_rate_experiment(_quadratic_experiment(0.6)).message
+    assert "beta is too small" in hw.check_rate_experiment(_quadratic_experiment(0.6)).message
     tampered = _quadratic_experiment(1.1)
     tampered["min_sq_grad"] = tampered["min_sq_grad"] / 2
     assert "re-run" in hw.check_rate_experiment(tampered).message
@@ -232,7 +243,7 @@ def test_rate_experiment_check_reruns_the_experiment():
             dict(
                 loss=loss,
                 grad=grad,
-                L=factor * smooth,
+                beta=factor * smooth,
                 w0=np.array([3.0, 3.0, -3.0]),
                 loss_min=0.0,
                 min_sq_grad=np.minimum.accumulate(squares),
@@ -240,7 +251,7 @@ def test_rate_experiment_check_reruns_the_experiment():
         )
         assert result.status == verdict, result
         if verdict == "incorrect":
-            assert "L is too small" in result.message and f"{smooth:.3}" not in result.message
+            assert "beta is too small" in result.message and f"{smooth:.3}" not in result.message
     wrong_grad = _quadratic_experiment(1.1)
     wrong_grad["grad"] = lambda v: 2 * v
     assert "not the gradient" in hw.check_rate_experiment(wrong_grad).message
@@ -935,7 +946,7 @@ def _rate(loss, grad, smoothness, w0, loss_min, n=60):
     return dict(
         loss=loss,
         grad=grad,
-        L=smoothness,
+        beta=smoothness,
         w0=np.array(w0, dtype=float),
         loss_min=loss_min,
         min_sq_grad=np.minimum.accumulate(squares),
@@ -949,12 +960,12 @@ def test_rate_experiment_refuses_the_reviews_wrong_experiments():
     def soft_grad(w):
         return w + 9 * np.sign(w) * np.maximum(np.abs(w) - 5, 0) + 0.1 * np.tanh(w)
 
-    assert "L is too small" in hw.check_rate_experiment(_rate(soft, soft_grad, 1.1, [1.0, -0.5], 0.0)).message
+    assert "beta is too small" in hw.check_rate_experiment(_rate(soft, soft_grad, 1.1, [1.0, -0.5], 0.0)).message
     right = _rate(soft, soft_grad, 10.1, [1.0, -0.5], 0.1 * 2 * np.log(2))
     assert hw.check_rate_experiment(right).status == "correct", hw.check_rate_experiment(right)
     assert "not a lower bound" in hw.check_rate_experiment(_rate(soft, soft_grad, 10.1, [1.0, -0.5], 0.3)).message
     assert "lower bound" in hw.check_rate_experiment(_rate(soft, soft_grad, 10.1, [1.0, -0.5], -1e9)).message
-    assert "tighter L" in hw.check_rate_experiment(_rate(soft, soft_grad, 1e6, [1.0, -0.5], 0.0)).message
+    assert "tighter beta" in hw.check_rate_experiment(_rate(soft, soft_grad, 1e6, [1.0, -0.5], 0.0)).message
     quadratic = _rate(lambda w: 0.5 * w @ w, lambda w: w, 1.0, [1.0, 2.0], 0.0)
     assert "plain quadratic" in hw.check_rate_experiment(quadratic).message
 

@@ -230,22 +230,23 @@ def check_gradient_function(
 
 @guarded("check_rate_experiment")
 def check_rate_experiment(experiment: object) -> CheckResult:
-    r"""Check a student's own O(1/t) experiment for gradient descent with step :math:`1/L`.
+    r"""Check a student's own O(1/t) experiment for gradient descent with step :math:`1/\beta`.
 
-    ``experiment`` is a dict with keys ``loss`` and ``grad`` (callables on a 1-D float array), ``L`` (the claimed
-    smoothness constant), ``w0`` (the start), ``loss_min`` (a lower bound :math:`L^*` on the loss), and
-    ``min_sq_grad`` (the student's array of :math:`\min_{k<t} \|\nabla L(w_k)\|^2` for :math:`t = 1, \dots, T`).
+    ``experiment`` is a dict with keys ``loss`` and ``grad`` (callables on a 1-D float array), ``beta`` (the claimed
+    smoothness constant :math:`\beta`; ``L``, its name in the notebooks of the course's first release, is accepted
+    too), ``w0`` (the start), ``loss_min`` (a lower bound :math:`\mathcal{L}^*` on the loss), and ``min_sq_grad``
+    (the student's array of :math:`\min_{k<t} \|\nabla \mathcal{L}(w_k)\|^2` for :math:`t = 1, \dots, T`).
 
     Verified independently: ``grad`` against finite differences of ``loss`` along the run (with a tolerance for the
-    rounding of large loss values); ``L`` against finite-difference curvature along the run and against the largest
-    eigenvalue of a finite-difference Hessian at the origin, the run's ends and random points at distances from 0.1
-    to 1000 around them (a claimed ``L`` below a curvature seen is wrong, one more than 10 times every curvature seen
-    says nothing); ``loss_min`` against the loss at those points and along a longer run (below any of them it is no
-    lower bound; more than 10 times further below the start than anything seen it says nothing); the loss must not
-    be a plain quadratic (constant Hessian: the lectures' example); the run re-done here with step :math:`1/L` must
-    reproduce ``min_sq_grad``; and the bound :math:`\min_{k<t}\|g_k\|^2 \le 2L(L(w_0) - L^*)/t` must hold for
-    every :math:`t`. Sampling cannot prove a bound that holds everywhere: a curvature hidden where no probe looks is
-    not found.
+    rounding of large loss values); ``beta`` against finite-difference curvature along the run and against the
+    largest eigenvalue of a finite-difference Hessian at the origin, the run's ends and random points at distances
+    from 0.1 to 1000 around them (a claimed ``beta`` below a curvature seen is wrong, one more than 10 times every
+    curvature seen says nothing); ``loss_min`` against the loss at those points and along a longer run (below any of
+    them it is no lower bound; more than 10 times further below the start than anything seen it says nothing); the
+    loss must not be a plain quadratic (constant Hessian: the lectures' example); the run re-done here with step
+    :math:`1/\beta` must reproduce ``min_sq_grad``; and the bound
+    :math:`\min_{k<t}\|g_k\|^2 \le 2\beta(\mathcal{L}(w_0) - \mathcal{L}^*)/t` must hold for every :math:`t`.
+    Sampling cannot prove a bound that holds everywhere: a curvature hidden where no probe looks is not found.
 
     Introduced in :ref:`hw-taylor_descent`.
     """
@@ -253,15 +254,17 @@ def check_rate_experiment(experiment: object) -> CheckResult:
 
     name = "check_rate_experiment"
     if not isinstance(experiment, dict):
-        raise StudentError("the experiment must be a dict with keys loss, grad, L, w0, loss_min, min_sq_grad.")
-    required = ("loss", "grad", "L", "w0", "loss_min", "min_sq_grad")
+        raise StudentError("the experiment must be a dict with keys loss, grad, beta, w0, loss_min, min_sq_grad.")
+    if "beta" not in experiment and "L" in experiment:  # the key's name in the course's first release
+        experiment = {**experiment, "beta": experiment["L"]}
+    required = ("loss", "grad", "beta", "w0", "loss_min", "min_sq_grad")
     missing = [k for k in required if k not in experiment]
     if missing:
         raise StudentError(f"the experiment dict is missing the keys {missing}.")
     loss, grad = experiment["loss"], experiment["grad"]
-    smoothness = as_float(experiment["L"], "L")
+    smoothness = as_float(experiment["beta"], "beta")
     if not (smoothness > 0 and math.isfinite(smoothness)):
-        return incorrect(name, "L must be a positive, finite number.")
+        return incorrect(name, "beta must be a positive, finite number.")
     loss_min = as_float(experiment["loss_min"], "loss_min")
     if not math.isfinite(loss_min):
         return incorrect(name, "loss_min must be a finite number.")
@@ -303,25 +306,25 @@ def check_rate_experiment(experiment: object) -> CheckResult:
             w = w - gradient / smoothness
             values.append(f(w))
     if not np.all(np.isfinite(values)):
-        return incorrect(name, "the loss is not finite along a run with step 1/L: is L too small?")
+        return incorrect(name, "the loss is not finite along a run with step 1/beta: is beta too small?")
     if curvature_seen > smoothness * (1 + 1e-4):
         return incorrect(
             name,
-            "L is too small: the loss curves more steeply than L somewhere along your run, so "
+            "beta is too small: the loss curves more steeply than beta somewhere along your run, so "
             "it is not an upper bound on the Hessian's largest eigenvalue.",
         )
     top, lowest, constant = _probe(f, g, w0, w, rng)
     if top > smoothness * (1 + 1e-4):
         return incorrect(
             name,
-            "L is too small: away from your run the Hessian has an eigenvalue above L, so L is "
+            "beta is too small: away from your run the Hessian has an eigenvalue above beta, so beta is "
             "not an upper bound on the curvature everywhere (the O(1/t) theorem needs one).",
         )
     reference = np.minimum.accumulate(np.asarray(squares))
     if not np.allclose(claimed, reference, rtol=1e-6, atol=1e-12):
         return incorrect(
             name,
-            "min_sq_grad does not match a re-run of gradient descent with step 1/L from w0 "
+            "min_sq_grad does not match a re-run of gradient descent with step 1/beta from w0 "
             "(is it the running minimum of the squared gradient norm, one entry per step?).",
         )
     # A longer run here, for the lowest loss it reaches.
@@ -345,21 +348,21 @@ def check_rate_experiment(experiment: object) -> CheckResult:
     if top > 0 and smoothness > 10 * top:
         return incorrect(
             name,
-            "L is more than 10 times the largest curvature found anywhere the check looked: a "
-            "bound that loose makes the experiment say nothing. Derive a tighter L.",
+            "beta is more than 10 times the largest curvature found anywhere the check looked: a "
+            "bound that loose makes the experiment say nothing. Derive a tighter beta.",
         )
     if values[0] - loss_min > 10 * max(values[0] - lowest, 1e-12):
         return incorrect(
             name,
             "loss_min lies far below every loss value found (more than 10 times further below "
-            "L(w₀) than the lowest): a bound that loose makes the experiment say nothing. Derive a "
+            "ℒ(w₀) than the lowest): a bound that loose makes the experiment say nothing. Derive a "
             "tighter lower bound.",
         )
     t = np.arange(1, claimed.size + 1)
     bound = 2 * smoothness * (values[0] - loss_min) / t
     if np.any(claimed > bound * (1 + 1e-9)):
-        return incorrect(name, "the O(1/t) bound fails for your run: recheck L and loss_min.")
-    return correct(name, f"your run of {claimed.size} steps stays below 2L(L(w₀) − L*)/t at every t.")
+        return incorrect(name, "the O(1/t) bound fails for your run: recheck beta and loss_min.")
+    return correct(name, f"your run of {claimed.size} steps stays below 2β(ℒ(w₀) − ℒ*)/t at every t.")
 
 
 def _probe(
