@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from run_notebook import KERNEL_DIED_AT_START
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,10 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-
-#: What nbclient raises when a kernel process exits before answering its first message (no cell has run).
-KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
 
 
 def _before_traceback(stderr: str, limit: int = 3000) -> str:

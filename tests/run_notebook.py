@@ -24,6 +24,7 @@ import nbclient
 import nbformat
 
 MARKER = "THREADPOOL_INFO="
+#: What jupyter_client raises when a kernel exits before answering its first message (no cell has run yet).
 KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
 PROBE = f"import json as _json, threadpoolctl as _tpc\nprint({MARKER!r} + _json.dumps(_tpc.threadpool_info()))"
 
