@@ -10,6 +10,8 @@ One module per concept:
 - :mod:`lecturelib.mlp`: a small tanh network with a hand-written gradient on a flat parameter vector.
 - :mod:`lecturelib.optimizers`: the stability thresholds of momentum, Nesterov, Adam and mini-batch SGD, and those
   optimizers for :func:`~lecturelib.curvature.track_sharpness` (import it as a whole or by name).
+- :mod:`lecturelib.perturbation`: the rounding harness (``LECTURELIB_PERTURB``) and ensembles of perturbed starts,
+  for claims about chaotic trajectories that no rounding can change.
 - :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
   and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).

@@ -71,6 +71,7 @@ from lecturelib._checks import (
     returned_array,
     returned_number,
 )
+from lecturelib.perturbation import perturb_start
 
 if TYPE_CHECKING:
     from lecturelib.optimizers import Optimizer
@@ -310,7 +311,7 @@ def top_hessian_eigenvalue(
     basis = np.zeros((m_max, n))
     alphas: list[float] = []
     betas: list[float] = []
-    q = np.random.default_rng(seed).standard_normal(n)
+    q = perturb_start(np.random.default_rng(seed).standard_normal(n))  # the rounding harness; unset, unchanged
     q /= np.linalg.norm(q)
     top = 0.0
     previous = np.inf
@@ -452,6 +453,8 @@ def track_sharpness(
     _check_grad(grad)
     function(loss, "loss", "mapping a flat parameter vector to a float")
     theta = _as_theta(theta0, "theta0").copy()
+    with np.errstate(all="ignore"):
+        theta = perturb_start(theta)  # the rounding harness (lecturelib.perturbation); unset, theta itself
     step = positive_number(step, "step")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     every = integer_at_least(every, "every", 1)

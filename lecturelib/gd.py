@@ -35,6 +35,7 @@ from lecturelib._checks import (
     real_number,
     within_budget,
 )
+from lecturelib.perturbation import perturb_start
 
 __all__ = ["bifurcation", "compile_update", "descend", "orbit_period", "run"]
 
@@ -160,6 +161,7 @@ def descend(
     x = np.array(np.broadcast_to(starts, shape), dtype=float)
     step_b = np.broadcast_to(steps, shape)
     with np.errstate(all="ignore"):
+        x = perturb_start(x)  # the rounding harness (lecturelib.perturbation); unset, x itself
         x[_escaped(x, axes, escape)] = np.nan
         out[0] = x
         for k in range(n):
@@ -414,6 +416,8 @@ def bifurcation(
         MAX_COMPILED_ITERATIONS,
     )
     out = np.empty((step_array.size, starts.size, n_k))
+    with np.errstate(all="ignore"):
+        starts = perturb_start(starts)  # the rounding harness (lecturelib.perturbation); unset, starts itself
     if isinstance(grad, sp.Basic):
         if not isinstance(grad, sp.Expr):
             raise TypeError(f"grad must be a scalar sympy expression, got {type(grad).__name__}")

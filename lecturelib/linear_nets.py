@@ -41,6 +41,7 @@ from lecturelib._checks import (
     real_matrix,
     real_number,
 )
+from lecturelib.perturbation import perturb_start
 
 __all__ = [
     "TOLERANCE",
@@ -612,6 +613,8 @@ def train(
         if len(layers) != L:
             raise ValueError(f"init must hold depth={L} layers, got {len(layers)}")
         _check_target(target, layers, "init")
+    with np.errstate(all="ignore"):  # the rounding harness (lecturelib.perturbation); unset, the layers themselves
+        layers = [perturb_start(w) for w in layers]
     n = target.shape[0]
     if all(w.shape == (n, n) for w in layers):
         W, losses, diverged = _train_stack(np.array(layers), target.copy(), delta, int(n_steps), DIVERGENCE_LOSS)
@@ -648,6 +651,8 @@ def train_scalar(target: float, starts: ArrayLike, step: float, n_steps: int) ->
     """
     lam = real_number(target, "target")
     w = np.array(real_array(starts, "starts", ndim=2, allow_empty=False))  # (networks, depth), finite
+    with np.errstate(all="ignore"):
+        w = perturb_start(w)  # the rounding harness (lecturelib.perturbation); unset, w itself
     delta = positive_number(step, "step")
     n_steps = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     diverged = np.zeros(w.shape[0], dtype=bool)

@@ -41,6 +41,7 @@ from lecturelib._checks import (
     real_array,
     real_number,
 )
+from lecturelib.perturbation import perturb_start
 
 __all__ = [
     "DIVERGED",
@@ -603,6 +604,9 @@ def _run(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, int]:
     W = np.array(net.W, dtype=np.float64, order="C")
     V = np.array(net.V, dtype=np.float64, order="C")
+    with np.errstate(all="ignore"):  # the rounding harness (lecturelib.perturbation); unset, W and V themselves
+        W = np.ascontiguousarray(perturb_start(W))
+        V = np.ascontiguousarray(perturb_start(V))
     tail = np.full((record_last, W.size + V.size), np.nan)
     losses = np.full(n_steps if record_losses else 0, np.nan)
     moves = np.full(n_steps if record_losses else 0, np.nan)
