@@ -65,6 +65,10 @@ CALLS = {
         opt.sgd_second_moment_map,
         dict(hessians=np.array([[[1.0]], [[3.0]]]), step=0.1, batch=2),
     ),
+    "optimizers.sgd_lyapunov_exponent": (
+        opt.sgd_lyapunov_exponent,
+        dict(hessians=np.array([[[1.0]], [[3.0]]]), step=0.1, batch=2, n_steps=20, n_chains=4, seed=0),
+    ),
     "optimizers.GD": (opt.GD, dict(warmup=0)),
     "optimizers.HeavyBall": (opt.HeavyBall, dict(beta=0.5, warmup=3)),
     "optimizers.Nesterov": (opt.Nesterov, dict(beta=0.5, warmup=3)),

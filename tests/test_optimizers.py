@@ -23,6 +23,7 @@ from lecturelib.optimizers import (
     adam_edge,
     heavy_ball_max_step,
     nesterov_max_step,
+    sgd_lyapunov_exponent,
     sgd_mean_square_radius,
     sgd_second_moment_map,
 )
@@ -370,6 +371,14 @@ def test_minibatch_sgd_uses_its_batches_and_warmup_scales_the_step():
         (lambda: sgd_mean_square_radius(np.ones((2, 2)), 0.1, 1), ValueError, "shape"),
         (lambda: sgd_mean_square_radius(np.full((1, 1, 1), np.nan), 0.1, 1), ValueError, "finite"),
         (lambda: sgd_mean_square_radius("abc", 0.1, 1), TypeError, "hessians"),
+        (lambda: sgd_mean_square_radius(np.ones((3, 1, 1)), 0.1, 4, replace=False), ValueError, "batch"),
+        (lambda: sgd_mean_square_radius(np.ones((3, 1, 1)), 0.1, 2, replace="no"), TypeError, "replace"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 1, 1)), 0.1, 0), ValueError, "batch"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 1, 1)), 0.1, 1, n_chains=1), ValueError, "n_chains"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 1, 1)), 0.1, 1, n_steps=0), ValueError, "n_steps"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 1, 1)), 0.1, 1, seed=-1), ValueError, "seed"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 1, 1)), 0.0, 1), ValueError, "step"),
+        (lambda: sgd_lyapunov_exponent(np.ones((3, 2, 3)), 0.1, 1), ValueError, "shape"),
         (lambda: HeavyBall(1.0), ValueError, "beta"),
         (lambda: Adam(beta2=1.0), ValueError, "beta2"),
         (lambda: Adam(eps=0.0), ValueError, "eps"),
@@ -388,6 +397,115 @@ def test_bad_input(call, error, name):
         call()
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(2, 6),
+    d=st.integers(1, 3),
+    batch=st.integers(1, 4),
+    step=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**20),
+)
+def test_sgd_map_without_replacement_equals_the_exact_average_over_all_batches(n, d, batch, step, seed):
+    """Enumerate all subsets of B distinct examples: the variance factor (n - B)/(B(n - 1)) is exact."""
+    batch = min(batch, n)
+    rng = np.random.default_rng(seed)
+    H = random_hessians(rng, n, d)
+    M = sgd_second_moment_map(H, step, batch, replace=False)
+    Sigma = rng.standard_normal((d, d))
+    exact = np.zeros((d, d))
+    subsets = list(itertools.combinations(range(n), batch))
+    for idx in subsets:
+        A = np.eye(d) - step * H[list(idx)].mean(axis=0)
+        exact += A @ Sigma @ A.T
+    exact /= len(subsets)
+    np.testing.assert_allclose(M @ Sigma.ravel(), exact.ravel(), rtol=1e-10, atol=1e-10 * np.abs(exact).max())
+    if batch == n:  # the whole data set: gradient descent's map, (I - δH̄) ⊗ (I - δH̄)
+        A = np.eye(d) - step * H.mean(axis=0)
+        np.testing.assert_allclose(M, np.kron(A, A), atol=1e-12)
+
+
+def test_sgd_radii_with_and_without_replacement_in_one_dimension():
+    # homework 4.3's curvatures: with replacement (1 - δa)² + δ²s²/B; without, s²/B becomes s²(n - B)/(B(n - 1))
+    h = np.array([0.5] * 9 + [5.5])
+    for B in (1, 2, 3, 10):
+        with_ = sgd_mean_square_radius(h[:, None, None], 1.0, B)
+        without = sgd_mean_square_radius(h[:, None, None], 1.0, B, replace=False)
+        assert abs(with_ - h.var() / B) < 1e-12
+        assert abs(without - h.var() * (10 - B) / (B * 9)) < 1e-12
+    assert abs(sgd_mean_square_radius(h[:, None, None], 1.0, 2, replace=False) - 1.0) < 1e-12
+
+
+def _exact_lyapunov_1d(h, step, batch):
+    """E log|1 - δ h_B| over all n^B equally likely batches drawn with replacement."""
+    return float(np.mean([np.log(abs(1 - step * np.mean(t))) for t in itertools.product(h, repeat=batch)]))
+
+
+@pytest.mark.parametrize(
+    ("h", "step", "batch"),
+    [
+        (np.array([0.5] * 9 + [5.5]), 1.0, 1),
+        (np.array([0.5] * 9 + [5.5]), 1.0, 2),
+        (np.array([0.2] * 8 + [4.2] * 2), 1.0, 3),
+        (np.array([0.3, 1.1, 2.9, 4.0]), 0.8, 2),  # a positive exponent: almost every run leaves
+    ],
+)
+def test_lyapunov_exponent_is_the_exact_mean_log_in_one_dimension(h, step, batch):
+    exact = _exact_lyapunov_1d(h, step, batch)
+    estimate, error = sgd_lyapunov_exponent(h[:, None, None], step, batch, n_steps=4000, seed=3)
+    assert 0 < error < 0.01
+    assert abs(estimate - exact) < 4 * error + 1e-3  # 4 standard errors, plus the O(1/T) bias of the start
+
+
+def test_lyapunov_exponent_against_long_independent_monte_carlo_runs():
+    """The chapter's two-dimensional example: one long run per batch size, written here without the library (a
+    product of 2·10⁵ random factors, renormalized), agrees with the estimate within the two errors."""
+    rng = np.random.default_rng(0)
+    directions = rng.standard_normal((20, 2))
+    norms = np.where(np.arange(20) % 2, 1.4, 0.4)
+    features = directions / np.linalg.norm(directions, axis=1, keepdims=True) * norms[:, None]
+    H = np.einsum("ni,nj->nij", features, features)
+    step = 1.5 / np.linalg.eigvalsh(H.mean(axis=0))[-1]
+    mc = np.random.default_rng(12345)
+    T, blocks = 200_000, 50
+    for batch in (1, 2, 3):
+        idx = mc.integers(0, 20, size=(T, batch))
+        factors = np.eye(2) - step * H[idx].mean(axis=1)
+        v, logs = np.array([1.0, 0.0]), np.empty(T)
+        for k in range(T):
+            v = factors[k] @ v
+            logs[k] = np.log(np.linalg.norm(v))
+            v /= np.exp(logs[k])
+        block_means = logs.reshape(blocks, -1).mean(axis=1)  # batch means: the blocks are nearly independent
+        long_run, long_error = logs.mean(), block_means.std(ddof=1) / np.sqrt(blocks)
+        estimate, error = sgd_lyapunov_exponent(H, step, batch, n_steps=3000, seed=batch)
+        assert abs(estimate - long_run) < 4 * np.hypot(error, long_error) + 1e-3, (batch, estimate, long_run)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 5), d=st.integers(1, 3), batch=st.integers(1, 4), seed=st.integers(0, 2**20))
+def test_lyapunov_exponent_is_at_most_half_the_log_of_the_mean_square_radius(n, d, batch, seed):
+    """Jensen: E log‖e_T‖ <= ½ log E‖e_T‖², so γ <= ½ log ρ; a negative radius test implies a negative exponent."""
+    rng = np.random.default_rng(seed)
+    H = random_hessians(rng, n, d)
+    step = float(rng.uniform(0.2, 2.5) / np.linalg.eigvalsh(H.mean(axis=0)).max())
+    estimate, error = sgd_lyapunov_exponent(H, step, batch, n_steps=400, n_chains=32, seed=seed)
+    rho = sgd_mean_square_radius(H, step, batch)
+    assert estimate <= 0.5 * np.log(rho) + 4 * error + 0.02  # the bias of a 400-step chain is O(1/400)
+
+
+def test_lyapunov_exponent_edge_cases():
+    # an exact zero factor (1 - δh = 0 for h = 1/δ with a single example): the product vanishes, γ = -inf
+    assert sgd_lyapunov_exponent(np.array([[[2.0]]]), 0.5, 1, n_steps=5) == (-np.inf, 0.0)
+    # one example, no randomness: γ = log|1 - δh| exactly, with zero spread between the chains
+    estimate, error = sgd_lyapunov_exponent(np.array([[[3.0]]]), 1.0, 2, n_steps=50)
+    assert abs(estimate - np.log(2.0)) < 1e-12 and error < 1e-12
+    # the same seed gives the same estimate
+    H = np.array([[[1.0, 0.2], [0.2, 0.5]], [[3.0, 0.0], [0.0, 0.1]]])
+    assert sgd_lyapunov_exponent(H, 0.4, 1, n_steps=100, seed=7) == sgd_lyapunov_exponent(
+        H, 0.4, 1, n_steps=100, seed=7
+    )
+
+
 @pytest.mark.filterwarnings("error")
 def test_huge_hessians_whose_mean_overflows_are_refused_without_a_warning():
     # hypothesis found it: the sum in the mean of two Hessians of 1e308 overflowed with a RuntimeWarning
@@ -396,3 +514,5 @@ def test_huge_hessians_whose_mean_overflows_are_refused_without_a_warning():
         sgd_second_moment_map(H, 0.1, 2)
     with pytest.raises(ValueError, match="step and hessians are too large together"):
         sgd_mean_square_radius(H, 0.1, 2)
+    with pytest.raises(ValueError, match="step and hessians are too large together"):
+        sgd_lyapunov_exponent(H, 1e300, 2, n_steps=3)
