@@ -384,7 +384,9 @@ class SharpnessRun(NamedTuple):
     sharpness_steps : numpy.ndarray of int
         The iterations at which the sharpness was measured (0, ``every``, ``2 every``, ...).
     sharpness : numpy.ndarray
-        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 L)` at those iterations; NaN after a divergence.
+        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 L)` at those iterations; NaN after a divergence, and on a
+        run that diverged also where the iterate on its way out was too large to measure it (on a run that does not
+        diverge, a sharpness that cannot be measured raises ValueError).
     theta : numpy.ndarray
         The last finite iterate.
     diverged : bool
@@ -468,6 +470,7 @@ def track_sharpness(
     if optimizer is not None and not all(callable(getattr(optimizer, name, None)) for name in ("init", "update")):
         raise TypeError(f"optimizer must be None or an optimizer of lecturelib.optimizers, got {optimizer!r}")
     state = optimizer.init(theta) if optimizer is not None else None
+    unmeasured: ValueError | None = None
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(n_steps + 1):
             value = returned_number(loss(theta), "loss")
@@ -476,14 +479,23 @@ def track_sharpness(
                 break
             losses[k] = value
             if k % every == 0:
-                if preconditioned and optimizer is not None and getattr(optimizer, "adaptive", False):
-                    p = optimizer.preconditioner(state)  # None before an adaptive method's first step
-                    if p is None:
-                        sharp[k // every] = np.nan
+                try:
+                    if preconditioned and optimizer is not None and getattr(optimizer, "adaptive", False):
+                        p = optimizer.preconditioner(state)  # None before an adaptive method's first step
+                        if p is None:
+                            sharp[k // every] = np.nan
+                        else:
+                            sharp[k // every] = _preconditioned_sharpness(
+                                grad, theta, p, n_iter=n_iter, tol=tol, seed=k
+                            )
                     else:
-                        sharp[k // every] = _preconditioned_sharpness(grad, theta, p, n_iter=n_iter, tol=tol, seed=k)
-                else:
-                    sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
+                        sharp[k // every] = top_hessian_eigenvalue(grad, theta, n_iter=n_iter, tol=tol, seed=k)
+                except ValueError as err:
+                    # On the way to a divergence the iterate can be too large for difference quotients (theta +- h v
+                    # overflows, or the gradient is no longer linear over h). That is part of the divergence, reported
+                    # as a result below; on a run that does not diverge, the error is raised after the loop.
+                    unmeasured = unmeasured or err
+                    sharp[k // every] = np.nan
             if k == n_steps:
                 break
             if optimizer is None:
@@ -495,6 +507,8 @@ def track_sharpness(
                 diverged = True
                 break
             theta = new
+    if unmeasured is not None and not diverged:
+        raise unmeasured
     return SharpnessRun(losses, sharp_steps, sharp, theta, diverged)
 
 

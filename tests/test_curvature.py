@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lecturelib import linear_nets
+from lecturelib import curvature, linear_nets
 from lecturelib.curvature import (
     ConvergenceWarning,
     hessian_vector_product,
@@ -289,3 +289,24 @@ def test_a_cluster_just_below_the_top_eigenvalue_does_not_stop_lanczos_early(eig
     theta = rng.standard_normal(A.shape[0])
     estimate = top_hessian_eigenvalue(quadratic_gradient(A, rng.standard_normal(A.shape[0])), theta, tol=TOL)
     assert abs(estimate - max(eigenvalues)) <= TOL * max(np.max(np.abs(eigenvalues)), 1e-300) + 1e-9
+
+
+def test_track_sharpness_reports_divergence_when_the_way_out_cannot_be_measured(monkeypatch):
+    """A sharpness that cannot be measured on the way to a divergence is NaN, and the divergence is the result; on a
+    run that does not diverge, the same failure is raised."""
+    real = curvature.top_hessian_eigenvalue
+
+    def fails_far_out(grad, theta, **kwargs):
+        if np.linalg.norm(theta) > 100.0:
+            raise ValueError("grad is not differentiable near theta (stand-in for a failed difference quotient)")
+        return real(grad, theta, **kwargs)
+
+    monkeypatch.setattr(curvature, "top_hessian_eigenvalue", fails_far_out)
+    scale = np.array([1.0, 3.0])
+    loss, grad = (lambda t: 0.5 * float(np.sum(scale * t * t))), (lambda t: scale * t)
+    out = curvature.track_sharpness(loss, grad, [1.0, 1.0], 1.0, 200, every=1)  # 1 - 3 = -2: the second axis doubles
+    assert out.diverged
+    assert np.isnan(out.sharpness[out.sharpness_steps >= 10]).all()
+    assert np.allclose(out.sharpness[:4], 3.0)
+    with pytest.raises(ValueError, match="not differentiable"):
+        curvature.track_sharpness(loss, grad, [200.0, 200.0], 0.1, 20, every=1)  # converges, but starts far out

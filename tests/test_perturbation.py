@@ -60,6 +60,11 @@ def _runs() -> dict[str, object]:
             every=10,
             optimizer=optimizers.HeavyBall(0.9),
         ).losses,
+        "sgd_lyapunov_exponent": np.array(
+            optimizers.sgd_lyapunov_exponent(
+                np.array([[[1.0, 0.2], [0.2, 2.0]], [[3.0, 0.0], [0.0, 0.5]]]), 0.5, 1, n_steps=50, n_chains=4
+            )
+        ),
         "top_hessian_eigenvalue": np.array([curvature.top_hessian_eigenvalue(lambda t: mlp.grad(t, mX, mY), theta0)]),
     }
 
