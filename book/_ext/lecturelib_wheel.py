@@ -17,9 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-# Never copied: build outputs, caches and version control (none of them is an input of the wheel).
+# Never copied: build outputs, caches, version control and the course's virtual environment (``./course`` makes it
+# in .venv/; none of them is an input of the wheel).
 _SKIP = shutil.ignore_patterns(
     ".git",
+    ".venv",
     "_build",
     "build",
     "*.egg-info",
