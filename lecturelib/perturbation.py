@@ -88,7 +88,7 @@ def perturb_start(x: ArrayLike) -> FloatArray:
     with _lock:
         k = next(_counter)
     z = np.random.default_rng([s, k]).standard_normal(start.shape)
-    return start * (1.0 + SCALE * z)
+    return np.asarray(start * (1.0 + SCALE * z), dtype=np.float64)  # an array even for a 0-d start
 
 
 def perturbed_starts(x0: ArrayLike, count: int, seed: int, *, scale: float = SCALE) -> FloatArray:

@@ -188,3 +188,11 @@ def test_perturbed_starts():
 def test_perturbed_starts_refuses_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         perturbation.perturbed_starts(**kwargs)
+
+
+def test_a_scalar_start_stays_an_array(monkeypatch):
+    monkeypatch.setenv(perturbation.VARIABLE, "4")
+    out = perturbation.perturb_start(0.5)
+    assert isinstance(out, np.ndarray) and out.shape == () and out != 0.5
+    path = gd.run(_quartic_grad, 0.5, 0.1, 3)  # a scalar start and step: the chapters' most common call
+    assert path.shape == (4,) and np.all(np.isfinite(path))
