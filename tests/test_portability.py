@@ -161,6 +161,7 @@ def _run_all(jobs: list[tuple[str, Path]]) -> tuple[list[str], list[str], dict[t
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         for name, notebook, result in pool.map(_execute, jobs):
             label = f"{notebook.relative_to(ROOT)} under {name}"
+            print(f"{label}: exit {result.returncode}", flush=True)  # progress, seen live with -s
             if result.returncode != 0:
                 failures.append(f"{label}:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
                 outcome[name, notebook] = _error_name(result.stdout)
