@@ -151,10 +151,17 @@ def pytest_collect_file(file_path: Path, parent):
 # - the tests of a module whose module-scoped fixture is expensive (the grader grades a class once; the wheel is built
 #   once; the homework export is written once): split over two workers, it would be made twice.
 # The order in which the groups are handed out keeps both cores busy: the student site (its build comes first, and the
-# other site groups wait for it) on one worker; on the other the portability run and the grader, then the student
+# other site groups wait for it) on one worker; on the other the portability run, the grader and the instructor
+# solutions graded under every kernel (tests/test_instructor_grades.py), then the student
 # edition's axe run and the instructor edition, which by then find the student build done; then the short units. A
 # worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps this order).
-MODULE_GROUPS = ("tests/test_portability.py", "tests/test_grader.py", "tests/test_wheel.py", "tests/test_homework.py")
+MODULE_GROUPS = (
+    "tests/test_portability.py",
+    "tests/test_grader.py",
+    "tests/test_instructor_grades.py",
+    "tests/test_wheel.py",
+    "tests/test_homework.py",
+)
 
 
 def _site_group(item) -> str | None:
@@ -168,7 +175,14 @@ def _site_group(item) -> str | None:
     return "site student"
 
 
-ORDER = ("site student", "tests/test_portability.py", "tests/test_grader.py", "site student axe", "site instructor")
+ORDER = (
+    "site student",
+    "tests/test_portability.py",
+    "tests/test_grader.py",
+    "tests/test_instructor_grades.py",
+    "site student axe",
+    "site instructor",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks

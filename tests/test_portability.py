@@ -231,6 +231,7 @@ def test_every_notebook_runs_under_extra_perturbation_seeds(request):
         marks = ["ok" if c == "ok" else f"**{c}**" for c in cells]
         failed = sum(c != "ok" for c in cells)
         rows.append(f"| {notebook.relative_to(ROOT)} | " + " | ".join(marks) + f" | {failed} / {len(seeds)} |")
-    print(f"\n{len(jobs)} executions, {len(failures)} failed\n" + "\n".join(rows))
-    assert not failures, "\n\n".join(failures)
+    table = f"{len(jobs)} executions, {len(failures)} failed\n" + "\n".join(rows)
+    print("\n" + table)
+    assert not failures, table + "\n\n" + "\n\n".join(failures)
     assert len(ran) == len(jobs)
