@@ -161,7 +161,8 @@ def _run_all(jobs: list[tuple[str, Path]]) -> tuple[list[str], list[str], dict[t
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         for name, notebook, result in pool.map(_execute, jobs):
             label = f"{notebook.relative_to(ROOT)} under {name}"
-            print(f"{label}: exit {result.returncode}", flush=True)  # progress, seen live with -s
+            error = f" ({_error_line(result.stdout)})" if result.returncode else ""
+            print(f"{label}: exit {result.returncode}{error}", flush=True)  # progress, seen live with -s
             if result.returncode != 0:
                 failures.append(f"{label}:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
                 outcome[name, notebook] = _error_name(result.stdout)
@@ -191,11 +192,16 @@ def _run_all(jobs: list[tuple[str, Path]]) -> tuple[list[str], list[str], dict[t
     return failures, ran, outcome
 
 
+def _error_line(stdout: str) -> str:
+    """The line that names the exception that ended a failed run (``AssertionError: ...``), cut to 300 characters."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
+    lines = re.findall(r"^\w*(?:Error|Exception|Warning)\b.*$", plain, flags=re.MULTILINE)
+    return lines[-1][:300] if lines else "error"
+
+
 def _error_name(stdout: str) -> str:
     """The exception that ended a failed run (the last ``SomethingError`` or assertion named in its traceback)."""
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
-    names = re.findall(r"^(\w*(?:Error|Exception|Warning))\b", plain, flags=re.MULTILINE)
-    return names[-1] if names else "error"
+    return re.split(r"[^\w]", _error_line(stdout), maxsplit=1)[0] or "error"
 
 
 def test_every_notebook_runs_under_other_blas_kernels(request):
