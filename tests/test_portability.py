@@ -193,10 +193,13 @@ def _run_all(jobs: list[tuple[str, Path]]) -> tuple[list[str], list[str], dict[t
 
 
 def _error_line(stdout: str) -> str:
-    """The line that names the exception that ended a failed run (``AssertionError: ...``), cut to 300 characters."""
+    """The line that names the exception that ended a failed run (``AssertionError: ...``) and, after ``at``, the last
+    source line its traceback points at (``----> 4 assert ...``), cut to 300 characters."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", stdout)
     lines = re.findall(r"^\w*(?:Error|Exception|Warning)\b.*$", plain, flags=re.MULTILINE)
-    return lines[-1][:300] if lines else "error"
+    pointed = re.findall(r"^-*> *\d+ (.*)$", plain, flags=re.MULTILINE)
+    where = f" at {pointed[-1].strip()}" if pointed else ""
+    return ((lines[-1] if lines else "error") + where)[:300]
 
 
 def _error_name(stdout: str) -> str:
