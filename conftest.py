@@ -4,11 +4,14 @@ nbval collects only ``.ipynb`` files. The chapters are ``.md`` files with a jupy
 them with jupytext and hands the notebook to nbval's own collector. The kernel starts in the chapter's folder, as in
 the book build. Plain Markdown pages (no kernelspec in the header) are not notebooks and are not collected.
 
-The kernel nbval starts is the ``python3`` kernel with ``OPENBLAS_CORETYPE=Prescott`` (a kernelspec written for the
-session), so that the test run executes every notebook on one more floating-point environment instead of twice on
-the machine's own: the site build executes them on the machine's kernel, nbval on Prescott, and
-``tests/test_portability.py`` on the remaining kernels the standards name. ``--nbval-kernel-name python3`` (or
-``--nbval-current-env``) runs nbval on the machine's own kernel instead.
+The kernel nbval starts is the ``python3`` kernel with ``OPENBLAS_CORETYPE=Prescott`` and the rounding harness on
+with seed 1 (``LECTURELIB_PERTURB=1``, see ``lecturelib.perturbation``), a kernelspec written for the session, so that
+the test run executes every notebook in one more floating-point environment instead of twice in the machine's own:
+the site build executes them on the machine's kernel, unperturbed (the published pages show those runs), nbval on
+Prescott with seed 1, and ``tests/test_portability.py`` on the remaining kernels the standards name, each with its
+own seed. The seeds are the first integers, fixed before any notebook ran under them (never chosen because they
+pass). ``--nbval-kernel-name python3`` (or ``--nbval-current-env``) runs nbval on the machine's own kernel instead,
+with the environment of the session (unperturbed unless ``LECTURELIB_PERTURB`` is set there).
 """
 
 from __future__ import annotations
@@ -40,24 +43,67 @@ def is_notebook(path: Path) -> bool:
     return "kernelspec:" in header
 
 
-#: The kernelspec nbval runs the notebooks with, and the OpenBLAS kernel it sets (see the module docstring).
+#: The kernelspec nbval runs the notebooks with, the OpenBLAS kernel and the perturbation seed it sets (see the module
+#: docstring).
 NBVAL_KERNEL = "python3-prescott"
 NBVAL_CORETYPE = "Prescott"
+NBVAL_SEED = 1
 
 #: What jupyter_client raises when a kernel process exits before answering its first message (no cell has run).
 KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
 
 
+def parse_seeds(text: str) -> list[int]:
+    """The perturbation seeds that ``text`` lists: comma-separated integers and inclusive ranges (``"1,2,5-7"``).
+
+    Raises ``ValueError`` naming what is wrong: a seed that is not a non-negative integer, a range that runs backwards,
+    a seed listed twice, or nothing at all.
+    """
+    seeds: list[int] = []
+    for part in (piece.strip() for piece in text.split(",")):
+        low, dash, high = part.partition("-")
+        bounds = (low.strip(), high.strip()) if dash else (part, part)
+        if not all(b.isdigit() and b.isascii() for b in bounds):
+            raise ValueError(f"perturbation seeds are non-negative integers or ranges such as 101-110, got {part!r}")
+        first, last = int(bounds[0]), int(bounds[1])
+        if last < first:
+            raise ValueError(f"the seed range {part!r} runs backwards")
+        seeds += range(first, last + 1)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"a perturbation seed is listed twice in {text!r}")
+    return seeds
+
+
+#: The environment variable that gives ``tests/test_portability.py`` extra perturbation seeds (``--perturb-seeds``).
+PERTURB_SEEDS_VARIABLE = "PERTURB_SEEDS"
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--perturb-seeds",
+        default=os.environ.get(PERTURB_SEEDS_VARIABLE, ""),
+        help=(
+            "extra perturbation seeds (LECTURELIB_PERTURB) under which tests/test_portability.py runs every notebook "
+            f"again, e.g. 1,2,3 or 101-110 (default: ${PERTURB_SEEDS_VARIABLE}, else none)"
+        ),
+    )
+
+
 def pytest_configure(config):
+    text = config.getoption("--perturb-seeds")
+    try:
+        config.perturb_seeds = parse_seeds(text) if text.strip() else []
+    except ValueError as err:
+        raise pytest.UsageError(f"--perturb-seeds (or ${PERTURB_SEEDS_VARIABLE}): {err}") from None
     option = config.option
     if not (option.nbval or option.nbval_lax) or option.nbval_kernel_name or option.nbval_current_env:
         return
     folder = Path(tempfile.mkdtemp(prefix="nbval-kernels-"))
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Python 3 (OpenBLAS {NBVAL_CORETYPE})",
+        "display_name": f"Python 3 (OpenBLAS {NBVAL_CORETYPE}, perturbation seed {NBVAL_SEED})",
         "language": "python",
-        "env": {"OPENBLAS_CORETYPE": NBVAL_CORETYPE},
+        "env": {"OPENBLAS_CORETYPE": NBVAL_CORETYPE, "LECTURELIB_PERTURB": str(NBVAL_SEED)},
     }
     (folder / "kernels" / NBVAL_KERNEL).mkdir(parents=True)
     (folder / "kernels" / NBVAL_KERNEL / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -105,10 +151,17 @@ def pytest_collect_file(file_path: Path, parent):
 # - the tests of a module whose module-scoped fixture is expensive (the grader grades a class once; the wheel is built
 #   once; the homework export is written once): split over two workers, it would be made twice.
 # The order in which the groups are handed out keeps both cores busy: the student site (its build comes first, and the
-# other site groups wait for it) on one worker; on the other the portability run and the grader, then the student
+# other site groups wait for it) on one worker; on the other the portability run, the grader and the instructor
+# solutions graded under every kernel (tests/test_instructor_grades.py), then the student
 # edition's axe run and the instructor edition, which by then find the student build done; then the short units. A
 # worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps this order).
-MODULE_GROUPS = ("tests/test_portability.py", "tests/test_grader.py", "tests/test_wheel.py", "tests/test_homework.py")
+MODULE_GROUPS = (
+    "tests/test_portability.py",
+    "tests/test_grader.py",
+    "tests/test_instructor_grades.py",
+    "tests/test_wheel.py",
+    "tests/test_homework.py",
+)
 
 
 def _site_group(item) -> str | None:
@@ -122,7 +175,14 @@ def _site_group(item) -> str | None:
     return "site student"
 
 
-ORDER = ("site student", "tests/test_portability.py", "tests/test_grader.py", "site student axe", "site instructor")
+ORDER = (
+    "site student",
+    "tests/test_portability.py",
+    "tests/test_grader.py",
+    "tests/test_instructor_grades.py",
+    "site student axe",
+    "site instructor",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the xdist_group marks

@@ -43,7 +43,10 @@ def build_site(out: Path, edition: str, reuse: Path | None = None) -> Path:
         shutil.copytree(cache, out / "_build" / ".jupyter_cache")
     command = [shutil.which("jupyter-book") or "jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going"]
     command += ["--path-output", str(out)]
-    env = {**os.environ, "COURSE_EDITION": edition}
+    # Unperturbed whatever the session's environment says: the published pages show the unperturbed runs, and the
+    # other two executions of every notebook (nbval, tests/test_portability.py) run under their own seeds.
+    env = {k: v for k, v in os.environ.items() if k != "LECTURELIB_PERTURB"}
+    env["COURSE_EDITION"] = edition
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     if result.returncode != 0 and KERNEL_DIED_AT_START in result.stderr:
         # A kernel that dies before it answers its first message has run no cell, so no notebook is at fault; the
