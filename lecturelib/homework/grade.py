@@ -9,18 +9,25 @@ What runs where (the README's "Grading" section says more, and what this does no
    grading cells (:mod:`lecturelib.homework.rubric`): points, cases, hidden cases. Nothing from a submission ever
    runs here.
 2. **A worker process per submission** (``--jobs`` of them at a time) starts a fresh IPython kernel
-   (``lecturelib.homework.sandbox.kernel``: memory limit, no network) and executes the submission's code
-   cells one by one with nbclient, ignoring stored outputs; a raising cell does not stop the rest. After each cell
-   that binds an answer name, it runs one more cell that prints those answers as plain data
+   (``lecturelib.homework.sandbox kernel``: memory limit, no network) inside the bubblewrap sandbox of
+   ``lecturelib.homework.isolation`` (read-only system, Python environment and library; a private sized tmpfs;
+   nothing else of the machine; its own PID namespace, so nothing it starts outlives it) and executes the
+   submission's code cells one by one with nbclient, ignoring stored outputs; a raising cell does not stop the rest.
+   After each cell that binds an answer name, it runs one more cell that prints those answers as plain data
    (:mod:`lecturelib.homework.codec`). Per-cell and per-notebook time limits end runaway code: the notebook's status
    is then ``timeout`` (or ``memory`` when a cell ran out of memory, ``crash`` when the kernel died), and the answers
    taken before count.
 3. The worker then stops the kernel and **judges** each exercise in its own process with the same check code the
    notebook uses, on the decoded plain data. A student's function is called through a proxy in a separate
-   **function sandbox** (``serve``: same limits, no network) on the cases the checks draw.
+   **function sandbox** (``serve``: the same sandbox and limits) on the cases the checks draw.
 
-Outputs in OUTDIR: ``grades.csv``; ``feedback/<student>.md``; ``gradescope/<student>/results.json``;
-``skipped.txt`` when SUBMISSIONS holds anything else than ``<student id>.ipynb``.
+Where the sandbox cannot be made, ``grade`` refuses before running anything, unless ``--no-isolation``; then every
+output says the run was not isolated.
+
+Outputs in OUTDIR, written after every run, each file atomically: ``grades.csv``; ``feedback/<student>.md``;
+``gradescope/<student>/results.json``; ``skipped.txt`` when SUBMISSIONS holds anything else than
+``<student id>.ipynb``; with ``--gradebook EXPORT.csv``, ``gradebook.csv`` and ``unmatched.txt``
+(``lecturelib.homework.gradebook``).
 """
 
 from __future__ import annotations
@@ -388,9 +395,9 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
 
 
 def grade_submission(set_path: Path | str, submission: Path | str, limits: Limits = Limits()) -> dict:
-    """Grade one submission: ``{"student", "status", "exercises", "notes", "network", "seconds", "isolated"}``.
+    """Grade one submission: ``{"student", "status", "exercises", "notes", "network", "seconds", ...}``.
 
-    Raises :class:`~lecturelib.homework.isolation.IsolationUnavailable` when ``limits.isolated`` and the sandbox
+    Raises ``lecturelib.homework.isolation.IsolationUnavailable`` when ``limits.isolated`` and the sandbox
     cannot be made here.
     """
     if limits.isolated:
@@ -401,6 +408,7 @@ def grade_submission(set_path: Path | str, submission: Path | str, limits: Limit
 
 
 def _grade(set_path: Path | str, submission: Path | str, limits: Limits) -> dict:
+    started = time.monotonic()
     exercises = load_rubric(set_path)
     names = sorted({n for e in exercises for n in e.answers})
     submission = Path(submission)
@@ -416,7 +424,8 @@ def _grade(set_path: Path | str, submission: Path | str, limits: Limits) -> dict
         "exercises": exercises_graded,
         "notes": run.notes,
         "network": run.network,
-        "seconds": run.seconds,
+        "seconds": run.seconds,  # running the notebook
+        "graded_seconds": time.monotonic() - started,  # running and judging
         "isolated": limits.isolated,
     }
 
@@ -447,11 +456,11 @@ def grade_class(
 ) -> list[dict]:
     """Grade every ``<student id>.ipynb`` in ``submissions``; write the outputs into ``outdir``; return the records.
 
-    Student code runs in the sandbox of :mod:`lecturelib.homework.isolation` unless ``limits.isolated`` is False;
+    Student code runs in the sandbox of ``lecturelib.homework.isolation`` unless ``limits.isolated`` is False;
     where the sandbox cannot be made, this raises
-    :class:`~lecturelib.homework.isolation.IsolationUnavailable` before running any submission. The outputs are
+    ``lecturelib.homework.isolation.IsolationUnavailable`` before running any submission. The outputs are
     written after every run, each file atomically (written aside, then renamed into place); ``submissions`` is only
-    read. ``gradebook``: a parsed export (:func:`lecturelib.homework.gradebook.read_gradebook`) to fill as
+    read. ``gradebook``: a parsed export (``lecturelib.homework.gradebook.read_gradebook``) to fill as
     ``outdir/gradebook.csv``.
     """
     set_path = find_set(set_name, source)
@@ -474,6 +483,9 @@ def grade_class(
             chosen.append(path)
         else:
             skipped.append(path.name)
+    from .gradebook import notebook_id
+
+    ids = {path.stem: notebook_id(path) for path in chosen}  # read before any student code runs
     records: list[dict]
     job_list = [(str(set_path), str(path), limits) for path in chosen]
     if jobs == 1 or len(chosen) <= 1:
@@ -485,11 +497,8 @@ def grade_class(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             records = list(pool.map(_grade_job, job_list))
     records.sort(key=lambda r: r["student"])
-    from .gradebook import notebook_id
-
-    paths = {path.stem: path for path in chosen}
     for record in records:
-        record["id"] = notebook_id(paths[record["student"]])
+        record["id"] = ids[record["student"]]
     out.mkdir(parents=True, exist_ok=True)
     _write_outputs(out, set_path.stem, exercises, records, skipped, gradebook)
     return records
