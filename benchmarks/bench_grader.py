@@ -15,6 +15,7 @@ isolated / not isolated of those medians. No assertion: timings depend on the ma
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -62,13 +63,14 @@ def main() -> None:
                 limits=replace(Limits(), isolated=isolated),
             )
             wall = time.monotonic() - started
+            load = os.getloadavg()[1]  # the machine's load over the last 5 minutes: timings are only comparable alike
             statuses = sorted({r["status"] for r in records})
             totals = sorted({sum(x["points"] for x in r["exercises"]) for r in records})
             seconds = {kind: [r["graded_seconds"] for r in records if r["student"].endswith(kind)] for kind in kinds}
             medians[label] = statistics.median(r["graded_seconds"] for r in records)
             print(
                 f"{label:12s}: {len(records)} submissions of {stem}, --jobs {args.jobs}: {wall:.1f} s wall, "
-                f"{wall / len(records):.2f} s per submission; statuses {statuses}, totals {totals}"
+                f"{wall / len(records):.2f} s per submission; statuses {statuses}, totals {totals}; load {load:.1f}"
             )
             for kind, values in seconds.items():
                 print(f"{'':14s}{kind} ({len(values)}): median {statistics.median(values):.2f} s per submission")
