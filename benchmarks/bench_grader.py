@@ -2,8 +2,10 @@
 
 Run from the repository root (it grades the class twice: about 10 minutes on 2 busy cores)::
 
-    PYTHONPATH=$PWD nice python3 benchmarks/bench_grader.py [--students 30] [--jobs 2] [--set hw1]
+    PYTHONPATH=$PWD nice python3 benchmarks/bench_grader.py [--students 30] [--jobs 2] [--set hw1] [--start-only]
 
+First, the cost of the sandbox alone: starting Python and importing the grader's codec, plainly and in bubblewrap,
+alternated, median of 15 each (``--start-only`` stops there). Then the class.
 A synthetic class of ``--students`` submissions of one set is made from its exported notebooks: alternately the
 instructor notebook (every answer right, so the function sandbox runs too) and the student notebook (every answer
 blank). It is graded with ``grade_class`` (``--jobs`` at a time) twice, first with ``--no-isolation`` and then in the
@@ -30,9 +32,27 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--set", default="hw1")
+    parser.add_argument("--start-only", action="store_true", help="only time starting a process in the sandbox")
     args = parser.parse_args()
 
     from lecturelib.homework.grade import Limits, find_set, grade_class
+    from lecturelib.homework.isolation import command
+
+    probe = [sys.executable, "-c", "import lecturelib.homework.codec"]
+    starts: dict[str, list[float]] = {"plain": [], "bubblewrap": []}
+    for _ in range(15):  # alternated, so that both see the same load
+        for label, argv in (("plain", probe), ("bubblewrap", command(probe, scratch_mb=256))):
+            started = time.monotonic()
+            subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+            starts[label].append(time.monotonic() - started)
+    plain, boxed = statistics.median(starts["plain"]), statistics.median(starts["bubblewrap"])
+    print(
+        f"starting python + lecturelib.homework.codec, median of 15: plain {plain:.3f} s, in bubblewrap {boxed:.3f} s, "
+        f"ratio {boxed / plain:.2f} ({boxed - plain:+.3f} s per process; a submission starts two); "
+        f"load {os.getloadavg()[1]:.1f}"
+    )
+    if args.start_only:
+        return
 
     medians: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -72,9 +72,7 @@ def confine(memory_mb: int, isolated: bool = False) -> str:
 
 
 def thread_environment() -> dict[str, str]:
-    env = {**os.environ, **{name: "1" for name in THREAD_VARIABLES}, "MPLBACKEND": "Agg"}
-    env.pop("JPY_PARENT_PID", None)  # ipykernel exits when it names a process it cannot see
-    return env
+    return {**os.environ, **{name: "1" for name in THREAD_VARIABLES}, "MPLBACKEND": "Agg"}
 
 
 # ------------------------------------------------------------------------------------------------------------------
