@@ -1,54 +1,60 @@
-"""How long the grader takes per submission, and its overhead above executing the notebook once.
+"""What the sandbox costs: grading time per submission without isolation and in bubblewrap, on the same class.
 
-Run from the repository root::
+Run from the repository root (it grades the class twice: about 10 minutes on 2 busy cores)::
 
-    PYTHONPATH=$PWD python3 benchmarks/bench_grader.py [--students 60] [--jobs 2] [--set hw1]
+    PYTHONPATH=$PWD nice python3 benchmarks/bench_grader.py [--students 30] [--jobs 2] [--set hw1] [--start-only]
 
+First, the cost of the sandbox alone: starting Python and importing the grader's codec, plainly and in bubblewrap,
+alternated, median of 15 each (``--start-only`` stops there). Then the class.
 A synthetic class of ``--students`` submissions of one set is made from its exported notebooks: alternately the
-instructor notebook (every answer right) and the student notebook (every answer blank). It is graded with
-``grade_class`` (``--jobs`` at a time), and a sample of the same notebooks is executed once with plain nbclient (a
-default kernel, no limits, no answer extraction, no judging). Printed: wall seconds per submission for the class,
-the median seconds of one submission graded alone (run + judge) and of one plain execution, and their ratio, per
-kind of submission. No assertion: timings depend on the machine and its load.
+instructor notebook (every answer right, so the function sandbox runs too) and the student notebook (every answer
+blank). It is graded with ``grade_class`` (``--jobs`` at a time) twice, first with ``--no-isolation`` and then in the
+bubblewrap sandbox. Printed per run: the wall seconds per submission of the class, and the median over the class of
+one submission's seconds (notebook run and judging, measured in its worker), per kind and overall; then the ratio
+isolated / not isolated of those medians. No assertion: timings depend on the machine and its load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
-
-
-def plain_execution(path: Path) -> float:
-    import nbformat
-    from nbclient import NotebookClient
-
-    notebook = nbformat.read(path, as_version=4)
-    started = time.monotonic()
-    NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
-    return time.monotonic() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--set", default="hw1")
-    parser.add_argument("--sample", type=int, default=3, help="notebooks of each kind timed alone")
+    parser.add_argument("--start-only", action="store_true", help="only time starting a process in the sandbox")
     args = parser.parse_args()
 
-    from lecturelib.homework.grade import Limits, find_set, grade_class, grade_submission
+    from lecturelib.homework.grade import Limits, find_set, grade_class
+    from lecturelib.homework.isolation import command
 
+    probe = [sys.executable, "-c", "import lecturelib.homework.codec"]
+    starts: dict[str, list[float]] = {"plain": [], "bubblewrap": []}
+    for _ in range(15):  # alternated, so that both see the same load
+        for label, argv in (("plain", probe), ("bubblewrap", command(probe, scratch_mb=256))):
+            started = time.monotonic()
+            subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+            starts[label].append(time.monotonic() - started)
+    plain, boxed = statistics.median(starts["plain"]), statistics.median(starts["bubblewrap"])
+    print(
+        f"starting python + lecturelib.homework.codec, median of 15: plain {plain:.3f} s, in bubblewrap {boxed:.3f} s, "
+        f"ratio {boxed / plain:.2f} ({boxed - plain:+.3f} s per process; a submission starts two); "
+        f"load {os.getloadavg()[1]:.1f}"
+    )
+    if args.start_only:
+        return
+
+    medians: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         (tmp / "export").mkdir()
@@ -67,32 +73,33 @@ def main() -> None:
         for number in range(args.students):
             kind = "right" if number % 2 == 0 else "blank"
             (submissions / f"s{number:03d}_{kind}.ipynb").write_bytes(kinds[kind].read_bytes())
-
-        alone: dict[str, list[float]] = {kind: [] for kind in kinds}
-        plain: dict[str, list[float]] = {kind: [] for kind in kinds}
-        for _ in range(args.sample):
-            for kind, path in kinds.items():
-                plain[kind].append(plain_execution(path))
-                started = time.monotonic()
-                grade_submission(find_set(args.set, None), path, Limits())
-                alone[kind].append(time.monotonic() - started)
-
-        started = time.monotonic()
-        records = grade_class(args.set, submissions, tmp / "out", jobs=args.jobs)
-        wall = time.monotonic() - started
-
+        for label, isolated in (("not isolated", False), ("bubblewrap", True)):
+            started = time.monotonic()
+            records = grade_class(
+                args.set,
+                submissions,
+                tmp / label.replace(" ", "_"),
+                jobs=args.jobs,
+                limits=replace(Limits(), isolated=isolated),
+            )
+            wall = time.monotonic() - started
+            load = os.getloadavg()[1]  # the machine's load over the last 5 minutes: timings are only comparable alike
+            statuses = sorted({r["status"] for r in records})
+            totals = sorted({sum(x["points"] for x in r["exercises"]) for r in records})
+            seconds = {kind: [r["graded_seconds"] for r in records if r["student"].endswith(kind)] for kind in kinds}
+            medians[label] = statistics.median(r["graded_seconds"] for r in records)
+            print(
+                f"{label:12s}: {len(records)} submissions of {stem}, --jobs {args.jobs}: {wall:.1f} s wall, "
+                f"{wall / len(records):.2f} s per submission; statuses {statuses}, totals {totals}; load {load:.1f}"
+            )
+            for kind, values in seconds.items():
+                print(f"{'':14s}{kind} ({len(values)}): median {statistics.median(values):.2f} s per submission")
+            print(f"{'':14s}all ({len(records)}): median {medians[label]:.2f} s per submission")
+    ratio = medians["bubblewrap"] / medians["not isolated"]
     print(
-        f"set {stem}: {len(records)} submissions graded with --jobs {args.jobs} in {wall:.1f} s: "
-        f"{wall / len(records):.2f} s per submission (wall)"
+        f"median seconds per submission: bubblewrap {medians['bubblewrap']:.2f} / not isolated "
+        f"{medians['not isolated']:.2f} = ratio {ratio:.2f} ({medians['bubblewrap'] - medians['not isolated']:+.2f} s)"
     )
-    statuses = {status: sum(r["status"] == status for r in records) for status in {r["status"] for r in records}}
-    print(f"statuses: {statuses}")
-    for kind in kinds:
-        graded, executed = statistics.median(alone[kind]), statistics.median(plain[kind])
-        print(
-            f"{kind:5s} notebooks, median of {args.sample}: graded alone {graded:.1f} s, executed once with "
-            f"nbclient {executed:.1f} s, ratio {graded / executed:.2f}, overhead {graded - executed:+.1f} s"
-        )
 
 
 if __name__ == "__main__":

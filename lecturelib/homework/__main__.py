@@ -41,6 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: {err}\n")
     except KeyError as err:
         parser.exit(2, f"{parser.prog}: error: {err.args[0]}\n")
+    except RuntimeError as err:  # the sandbox cannot be made: say why and how to fix it, grade nothing
+        from .isolation import IsolationUnavailable
+
+        if not isinstance(err, IsolationUnavailable):
+            raise
+        parser.exit(3, f"{parser.prog}: error: nothing was graded: {err}\n")
     return 0
 
 

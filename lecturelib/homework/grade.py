@@ -9,18 +9,25 @@ What runs where (the README's "Grading" section says more, and what this does no
    grading cells (:mod:`lecturelib.homework.rubric`): points, cases, hidden cases. Nothing from a submission ever
    runs here.
 2. **A worker process per submission** (``--jobs`` of them at a time) starts a fresh IPython kernel
-   (``lecturelib.homework.sandbox.kernel``: memory limit, no network) and executes the submission's code
-   cells one by one with nbclient, ignoring stored outputs; a raising cell does not stop the rest. After each cell
-   that binds an answer name, it runs one more cell that prints those answers as plain data
+   (``lecturelib.homework.sandbox kernel``: memory limit, no network) inside the bubblewrap sandbox of
+   ``lecturelib.homework.isolation`` (read-only system, Python environment and library; a private sized tmpfs;
+   nothing else of the machine; its own PID namespace, so nothing it starts outlives it) and executes the
+   submission's code cells one by one with nbclient, ignoring stored outputs; a raising cell does not stop the rest.
+   After each cell that binds an answer name, it runs one more cell that prints those answers as plain data
    (:mod:`lecturelib.homework.codec`). Per-cell and per-notebook time limits end runaway code: the notebook's status
    is then ``timeout`` (or ``memory`` when a cell ran out of memory, ``crash`` when the kernel died), and the answers
    taken before count.
 3. The worker then stops the kernel and **judges** each exercise in its own process with the same check code the
    notebook uses, on the decoded plain data. A student's function is called through a proxy in a separate
-   **function sandbox** (``serve``: same limits, no network) on the cases the checks draw.
+   **function sandbox** (``serve``: the same sandbox and limits) on the cases the checks draw.
 
-Outputs in OUTDIR: ``grades.csv``; ``feedback/<student>.md``; ``gradescope/<student>/results.json``;
-``skipped.txt`` when SUBMISSIONS holds anything else than ``<student id>.ipynb``.
+Where the sandbox cannot be made, ``grade`` refuses before running anything, unless ``--no-isolation``; then every
+output says the run was not isolated.
+
+Outputs in OUTDIR, written after every run, each file atomically: ``grades.csv``; ``feedback/<student>.md``;
+``gradescope/<student>/results.json``; ``skipped.txt`` when SUBMISSIONS holds anything else than
+``<student id>.ipynb``; with ``--gradebook EXPORT.csv``, ``gradebook.csv`` and ``unmatched.txt``
+(``lecturelib.homework.gradebook``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import secrets
 import shutil
@@ -59,6 +67,8 @@ class Limits:
     memory_mb: int = 2048
     call_timeout: float = 10.0
     judge_timeout: float = 120.0
+    scratch_mb: int = 256  # the sandbox's private /tmp
+    isolated: bool = True  # student code runs in the bubblewrap sandbox (False: --no-isolation)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -136,27 +146,24 @@ def _bound_names(source: str) -> set[str] | None:
     return names
 
 
-def _make_kernel_manager(workdir: Path, limits: Limits, report: Path) -> Any:
+def _make_kernel_manager(sockets: Path, limits: Limits, report: Path) -> Any:
+    """A kernel manager whose kernel runs in the sandbox; it talks to it through Unix sockets in ``sockets``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class SandboxedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            return [
-                sys.executable,
-                "-m",
-                "lecturelib.homework.sandbox",
-                "kernel",
-                "--memory",
-                str(limits.memory_mb),
-                "--report",
-                str(report),
-                "-f",
-                self.connection_file,
-            ]
+            argv = [sys.executable, "-m", "lecturelib.homework.sandbox", "kernel", "--memory", str(limits.memory_mb)]
+            if not limits.isolated:
+                return [*argv, "--report", str(report), "-f", self.connection_file]
+            from .isolation import command
+
+            return command(
+                [*argv, "--isolated", "-f", self.connection_file], scratch_mb=limits.scratch_mb, writable=[sockets]
+            )
 
     manager = SandboxedKernelManager(kernel_name="python3", transport="ipc")
-    manager.ip = str(workdir / "kernel")
-    manager.connection_file = str(workdir / "connection.json")
+    manager.ip = str(sockets / "kernel")
+    manager.connection_file = str(sockets / "connection.json")
     return manager
 
 
@@ -197,8 +204,9 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
     with tempfile.TemporaryDirectory(prefix="grade-") as folder:
         workdir = Path(folder)
         (workdir / "run").mkdir()
+        (workdir / "sockets").mkdir()
         report = workdir / "network.txt"
-        manager = _make_kernel_manager(workdir, limits, report)
+        manager = _make_kernel_manager(workdir / "sockets", limits, report)
         client = NotebookClient(
             notebook,
             km=manager,
@@ -243,6 +251,10 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
 
         try:
             with client.setup_kernel():
+                if limits.isolated:  # the kernel has made its sockets: from here on it cannot write there
+                    from .isolation import seal
+
+                    seal(workdir / "sockets")
                 for index, cell in enumerate(notebook.cells[:slot]):
                     execute(cell, index)
                     for output in cell.get("outputs", []):
@@ -274,7 +286,10 @@ def run_submission(path: Path, names: Sequence[str], limits: Limits) -> Run:
                     run_sync(manager.shutdown_kernel)(now=True)
             except Exception:  # already gone
                 pass
-        network = report.read_text(encoding="utf-8") if report.is_file() else "network: kernel did not start"
+        if limits.isolated:
+            network = "network isolated (bubblewrap sandbox)"
+        else:
+            network = report.read_text(encoding="utf-8") if report.is_file() else "network: kernel did not start"
     return Run(answers, status, notes, network, time.monotonic() - started)
 
 
@@ -298,7 +313,13 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
     from .sandbox import FunctionSandbox
 
     blobs: dict[str, str] = {}
-    sandbox = FunctionSandbox(blobs, memory_mb=limits.memory_mb, call_timeout=limits.call_timeout)
+    sandbox = FunctionSandbox(
+        blobs,
+        memory_mb=limits.memory_mb,
+        call_timeout=limits.call_timeout,
+        isolated=limits.isolated,
+        scratch_mb=limits.scratch_mb,
+    )
 
     def function_factory(blob: str) -> Any:
         key = f"f{len(blobs)}"
@@ -374,7 +395,20 @@ def judge(exercises: list, encoded: dict[str, Any], limits: Limits) -> list[dict
 
 
 def grade_submission(set_path: Path | str, submission: Path | str, limits: Limits = Limits()) -> dict:
-    """Grade one submission: ``{"student", "status", "exercises", "notes", "network", "seconds"}``."""
+    """Grade one submission: ``{"student", "status", "exercises", "notes", "network", "seconds", ...}``.
+
+    Raises ``lecturelib.homework.isolation.IsolationUnavailable`` when ``limits.isolated`` and the sandbox
+    cannot be made here.
+    """
+    if limits.isolated:
+        from .isolation import check
+
+        check([Path(submission).parent, Path(set_path).parent, Path.cwd()], scratch_mb=limits.scratch_mb)
+    return _grade(set_path, submission, limits)
+
+
+def _grade(set_path: Path | str, submission: Path | str, limits: Limits) -> dict:
+    started = time.monotonic()
     exercises = load_rubric(set_path)
     names = sorted({n for e in exercises for n in e.answers})
     submission = Path(submission)
@@ -390,12 +424,14 @@ def grade_submission(set_path: Path | str, submission: Path | str, limits: Limit
         "exercises": exercises_graded,
         "notes": run.notes,
         "network": run.network,
-        "seconds": run.seconds,
+        "seconds": run.seconds,  # running the notebook
+        "graded_seconds": time.monotonic() - started,  # running and judging
+        "isolated": limits.isolated,
     }
 
 
 def _grade_job(job: tuple[str, str, Limits]) -> dict:
-    return grade_submission(job[0], job[1], job[2])
+    return _grade(job[0], job[1], job[2])
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -416,8 +452,17 @@ def grade_class(
     source: Path | str | None = None,
     jobs: int = 1,
     limits: Limits = Limits(),
+    gradebook: Any = None,
 ) -> list[dict]:
-    """Grade every ``<student id>.ipynb`` in ``submissions``; write the outputs into ``outdir``; return the records."""
+    """Grade every ``<student id>.ipynb`` in ``submissions``; write the outputs into ``outdir``; return the records.
+
+    Student code runs in the sandbox of ``lecturelib.homework.isolation`` unless ``limits.isolated`` is False;
+    where the sandbox cannot be made, this raises
+    ``lecturelib.homework.isolation.IsolationUnavailable`` before running any submission. The outputs are
+    written after every run, each file atomically (written aside, then renamed into place); ``submissions`` is only
+    read. ``gradebook``: a parsed export (``lecturelib.homework.gradebook.read_gradebook``) to fill as
+    ``outdir/gradebook.csv``.
+    """
     set_path = find_set(set_name, source)
     exercises = load_rubric(set_path)
     folder = Path(submissions)
@@ -426,13 +471,21 @@ def grade_class(
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    if any(a.resolve() == b.resolve() or b.resolve() in a.resolve().parents for a, b in ((out, folder), (folder, out))):
+        raise ValueError(f"the output folder {out} and the submissions folder {folder} must not hold one another")
+    if limits.isolated:
+        from .isolation import check
+
+        check([folder, out, set_path.parent, Path.cwd()], scratch_mb=limits.scratch_mb)
     chosen, skipped = [], []
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix == ".ipynb" and STUDENT_ID.match(path.stem):
             chosen.append(path)
         else:
             skipped.append(path.name)
+    from .gradebook import notebook_id
+
+    ids = {path.stem: notebook_id(path) for path in chosen}  # read before any student code runs
     records: list[dict]
     job_list = [(str(set_path), str(path), limits) for path in chosen]
     if jobs == 1 or len(chosen) <= 1:
@@ -444,11 +497,36 @@ def grade_class(
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             records = list(pool.map(_grade_job, job_list))
     records.sort(key=lambda r: r["student"])
-    _write_outputs(out, set_path.stem, exercises, records, skipped)
+    for record in records:
+        record["id"] = ids[record["student"]]
+    out.mkdir(parents=True, exist_ok=True)
+    _write_outputs(out, set_path.stem, exercises, records, skipped, gradebook)
     return records
 
 
-def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict], skipped: list[str]) -> None:
+NOT_ISOLATED = (
+    "not isolated: graded with --no-isolation, so the student's code ran with the grader's permissions and "
+    "could read and change its files"
+)
+
+
+def _status(record: dict) -> str:
+    return record["status"] if record.get("isolated", True) else f"{record['status']} (not isolated)"
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a file atomically: aside in the same folder, then renamed over ``path``."""
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False, newline=""
+    ) as handle:
+        handle.write(text)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, path)
+
+
+def _write_outputs(
+    out: Path, set_name: str, exercises: list, records: list[dict], skipped: list[str], gradebook: Any = None
+) -> None:
     maximum = sum(e.points for e in exercises)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -461,10 +539,10 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
                 *[_number(x["points"]) for x in record["exercises"]],
                 _number(total),
                 _number(maximum),
-                record["status"],
+                _status(record),
             ]
         )
-    (out / "grades.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    _write(out / "grades.csv", buffer.getvalue())
     (out / "feedback").mkdir(exist_ok=True)
     (out / "gradescope").mkdir(exist_ok=True)
     for record in records:
@@ -472,9 +550,11 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
         lines = [
             f"# {set_name}: feedback for {record['student']}",
             "",
-            f"Total: {_number(total)} of {_number(maximum)} points. Status: {record['status']}.",
+            f"Total: {_number(total)} of {_number(maximum)} points. Status: {_status(record)}.",
             "",
         ]
+        if not record.get("isolated", True):
+            lines += [f"**{NOT_ISOLATED[0].upper()}{NOT_ISOLATED[1:]}.**", ""]
         lines += [f"- {note}" for note in record["notes"]]
         if record["notes"]:
             lines.append("")
@@ -495,19 +575,29 @@ def _write_outputs(out: Path, set_name: str, exercises: list, records: list[dict
                     "visibility": "visible",
                 }
             )
-        (out / "feedback" / f"{record['student']}.md").write_text("\n".join(lines), encoding="utf-8")
+        _write(out / "feedback" / f"{record['student']}.md", "\n".join(lines))
+        isolation = "" if record.get("isolated", True) else f" {NOT_ISOLATED[0].upper()}{NOT_ISOLATED[1:]}."
         results = {
             "score": round(total, 4),
-            "output": f"Status: {record['status']}. " + " ".join(record["notes"]),
+            "output": f"Status: {_status(record)}.{isolation} " + " ".join(record["notes"]),
             "tests": tests,
             "visibility": "visible",
         }
         (out / "gradescope" / record["student"]).mkdir(exist_ok=True)
-        (out / "gradescope" / record["student"] / "results.json").write_text(
-            json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        _write(
+            out / "gradescope" / record["student"] / "results.json",
+            json.dumps(results, indent=1, ensure_ascii=False) + "\n",
         )
     if skipped:
-        (out / "skipped.txt").write_text("".join(f"{name}\n" for name in skipped), encoding="utf-8")
+        _write(out / "skipped.txt", "".join(f"{name}\n" for name in skipped))
+    if gradebook is not None:
+        totals = [
+            {"student": r["student"], "id": r.get("id"), "total": sum(x["points"] for x in r["exercises"])}
+            for r in records
+        ]
+        text, unmatched = gradebook.fill(totals, maximum, _number)
+        _write(out / "gradebook.csv", text)
+        _write(out / "unmatched.txt", "".join(f"{line}\n" for line in unmatched))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -531,15 +621,21 @@ if [ "${#notebooks[@]}" -ne 1 ]; then
 fi
 cp "${notebooks[0]}" "$WORK/submissions/student.ipynb"
 cd "$WORK"
-PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}" python3 -m lecturelib.homework grade __SET__ "$WORK/submissions" \\
-  --out "$WORK/out" --source "$SOURCE/homework" __LIMITS__
+export PYTHONPATH="$SOURCE${PYTHONPATH:+:$PYTHONPATH}"
+# The bubblewrap sandbox where Gradescope's container lets it run (setup.sh installs it); where the container refuses
+# the namespaces it needs, the container itself (one submission, thrown away after) is the sandbox, and the
+# student's results say "not isolated".
+ISOLATION=()
+python3 -m lecturelib.homework.isolation >/dev/null || ISOLATION=(--no-isolation)
+python3 -m lecturelib.homework grade __SET__ "$WORK/submissions" \\
+  --out "$WORK/out" --source "$SOURCE/homework" __LIMITS__ "${ISOLATION[@]}"
 cp "$WORK/out/gradescope/student/results.json" "$ROOT/results/results.json"
 """
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once to build the autograder image (Ubuntu with python3).
 set -euo pipefail
-apt-get update && apt-get install -y python3-pip
+apt-get update && apt-get install -y python3-pip bubblewrap
 pip3 install -r /autograder/source/requirements.txt
 """
 
@@ -625,6 +721,17 @@ def _limit_arguments(command: argparse.ArgumentParser) -> None:
         help=f"seconds one call of a student's function may run (default {defaults.call_timeout:g})",
     )
     command.add_argument(
+        "--scratch",
+        type=int,
+        default=defaults.scratch_mb,
+        help=f"size of the sandbox's private /tmp, MB (default {defaults.scratch_mb})",
+    )
+    command.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="run student code without the bubblewrap sandbox, with your own permissions (every output says so)",
+    )
+    command.add_argument(
         "--source",
         default=None,
         help="the folder of the instructor's homework sources (default: book/homework under the current folder)",
@@ -638,12 +745,29 @@ def _limits(args: argparse.Namespace) -> Limits:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive number of seconds, got {value}")
     if args.memory < 256:
         raise ValueError(f"--memory must be at least 256 (MB), got {args.memory}")
-    return Limits(args.cell_timeout, args.notebook_timeout, args.memory, args.call_timeout)
+    if args.scratch < 16:
+        raise ValueError(f"--scratch must be at least 16 (MB), got {args.scratch}")
+    return Limits(
+        args.cell_timeout,
+        args.notebook_timeout,
+        args.memory,
+        args.call_timeout,
+        scratch_mb=args.scratch,
+        isolated=not args.no_isolation,
+    )
 
 
 def _run_grade(args: argparse.Namespace) -> int:
+    limits = _limits(args)
+    gradebook = None
+    if args.gradebook:  # read before grading: a wrong file stops here, not after an hour of grading
+        from .gradebook import read_gradebook
+
+        gradebook = read_gradebook(args.gradebook, find_set(args.set, args.source).stem, args.gradebook_column)
+    if not limits.isolated:
+        sys.stderr.write(f"WARNING: {NOT_ISOLATED}.\n")
     records = grade_class(
-        args.set, args.submissions, args.out, source=args.source, jobs=args.jobs, limits=_limits(args)
+        args.set, args.submissions, args.out, source=args.source, jobs=args.jobs, limits=limits, gradebook=gradebook
     )
     skipped = Path(args.out) / "skipped.txt"
     if skipped.is_file():
@@ -652,7 +776,14 @@ def _run_grade(args: argparse.Namespace) -> int:
     networks = sorted({r["network"] for r in records if r["network"]})
     for line in networks:
         sys.stdout.write(f"{line}\n")
+    if gradebook is not None:
+        unmatched = (Path(args.out) / "unmatched.txt").read_text(encoding="utf-8").splitlines()
+        for line in unmatched:
+            sys.stderr.write(f"not in the gradebook: {line}\n")
+        sys.stdout.write(f"wrote {Path(args.out) / 'gradebook.csv'} ({gradebook.kind}, column {gradebook.column!r})\n")
     sys.stdout.write(f"graded {len(records)} submissions into {args.out}\n")
+    if not limits.isolated:
+        sys.stderr.write(f"WARNING: {NOT_ISOLATED}; every output says so.\n")
     return 0
 
 
@@ -676,6 +807,19 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     command.add_argument("submissions", metavar="SUBMISSIONS", help="a folder of <student id>.ipynb files")
     command.add_argument("--out", required=True, metavar="OUTDIR", help="where grades.csv and the feedback go")
     command.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    command.add_argument(
+        "--gradebook",
+        metavar="EXPORT.csv",
+        default=None,
+        help="a gradebook exported from Canvas (or a roster CSV with an 'id' column): write OUTDIR/gradebook.csv "
+        "with this set's points, ready to import",
+    )
+    command.add_argument(
+        "--gradebook-column",
+        metavar="NAME",
+        default=None,
+        help="the export's column for this set (default: the one whose header names the set, e.g. hw1)",
+    )
     _limit_arguments(command)
     command.set_defaults(run=_run_grade)
     command = commands.add_parser("gradescope", help="write a Gradescope autograder bundle for one set")

@@ -1,13 +1,16 @@
 """Processes that run student code for the grader: the kernel a submission executes in, and the function sandbox.
 
-Both are started by :mod:`lecturelib.homework.grade` as ``python -m lecturelib.homework.sandbox kernel|serve ...``
-and confine themselves before any student code runs:
+Both are started by :mod:`lecturelib.homework.grade` as ``python -m lecturelib.homework.sandbox kernel|serve ...``,
+inside the bubblewrap sandbox of :mod:`lecturelib.homework.isolation` (its own filesystem view, PID namespace and
+empty network namespace; ``--isolated`` says so), or, with the grader's ``--no-isolation``, as plain processes of the
+grader's user. Either way they confine themselves before any student code runs:
 
 - **limits** (``resource.setrlimit``): address space (``--memory`` MB: an allocation beyond it raises MemoryError),
   file size (64 MB), no core dumps; OpenBLAS and friends run one thread;
-- **no network** where the operating system allows it: a new, empty network namespace (Linux ``unshare``, as root or
-  where unprivileged user namespaces are enabled). Elsewhere the process runs with the network of the grader, and
-  writes so to the file named by ``--report``, which the grader copies into its summary.
+- **no network**: inside the sandbox, bubblewrap's network namespace; without it, where the operating system allows
+  it, a new, empty network namespace (Linux ``unshare``, as root or where unprivileged user namespaces are enabled).
+  Elsewhere the process runs with the network of the grader, and writes so to the file named by ``--report``, which
+  the grader copies into its summary.
 
 ``kernel`` then replaces itself by an IPython kernel (``ipykernel_launcher -f CONNECTION_FILE``; the grader talks to
 it through Unix sockets, which a network namespace does not cut). ``serve`` loads student functions (cloudpickle
@@ -52,14 +55,19 @@ def isolate_network() -> str:
     )
 
 
-def confine(memory_mb: int) -> str:
-    """Apply the limits and the network isolation to this process; return the network report."""
+def confine(memory_mb: int, isolated: bool = False) -> str:
+    """Apply the limits and the network isolation to this process; return the network report.
+
+    ``isolated``: the process runs in the bubblewrap sandbox, whose network namespace is empty already.
+    """
     import resource
 
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if isolated:
+        return "network isolated (bubblewrap sandbox)"
     return isolate_network()
 
 
@@ -134,16 +142,31 @@ class SandboxError(RuntimeError):
 class FunctionSandbox:
     """A ``serve`` process holding a submission's functions; :meth:`proxy` gives callables for the checks."""
 
-    def __init__(self, blobs: dict[str, str], *, memory_mb: int, call_timeout: float) -> None:
+    def __init__(
+        self,
+        blobs: dict[str, str],
+        *,
+        memory_mb: int,
+        call_timeout: float,
+        isolated: bool = True,
+        scratch_mb: int = 256,
+    ) -> None:
         self.blobs = blobs
+        self.isolated = isolated
+        self.scratch_mb = scratch_mb
         self.memory_mb = memory_mb
         self.call_timeout = call_timeout
         self.process: subprocess.Popen | None = None
         self.dead: str | None = None
 
     def _start(self) -> None:
+        argv = [sys.executable, "-m", "lecturelib.homework.sandbox", "serve", "--memory", str(self.memory_mb)]
+        if self.isolated:
+            from .isolation import command
+
+            argv = command([*argv, "--isolated"], scratch_mb=self.scratch_mb)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lecturelib.homework.sandbox", "serve", "--memory", str(self.memory_mb)],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -230,15 +253,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("mode", choices=("kernel", "serve"))
     parser.add_argument("--memory", type=int, required=True, help="address-space limit in MB")
     parser.add_argument("--report", default=None, help="file to write the network report to")
+    parser.add_argument("--isolated", action="store_true", help="running in the bubblewrap sandbox")
     parser.add_argument("-f", dest="connection_file", default=None)
     args = parser.parse_args(argv)
-    report = confine(args.memory)
+    report = confine(args.memory, args.isolated)
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:
             handle.write(report)
     if args.mode == "serve":
         serve()
         return
+    if args.isolated:  # ipykernel's banner (it sees no parent) is not for the grader's terminal
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
     os.execve(
         sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", args.connection_file], thread_environment()
     )
