@@ -23,6 +23,7 @@ normalized steps; :func:`tight_constant_rate` is the closed form of that worst c
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -68,6 +69,12 @@ MAX_PEP_STEPS = 63
 MAX_HALVINGS = 10_000
 
 CRITERIA = ("function", "gradient")
+
+#: The solvers :func:`pep_worst_case` tries, in order, with their options (cvxpy's names).
+SOLVERS: tuple[dict[str, object], ...] = (
+    {"solver": "CLARABEL"},
+    {"solver": "SCS", "eps": 1e-9, "max_iters": 200_000},
+)
 
 
 def _squared_norm(v: np.ndarray) -> tuple[float, float]:
@@ -410,8 +417,9 @@ def pep_worst_case(
     :math:`\lVert x_0 - x^\star \rVert \le R` of :math:`f(x_N) - f^\star` (``criterion="function"``) or of
     :math:`\lVert \nabla f(x_N) \rVert^2` (``criterion="gradient"``). PEPit writes the problem as a semidefinite
     program over the Gram matrix of :math:`x_0 - x^\star` and the gradients, with the interpolation conditions of
-    smooth convex functions as constraints, and cvxpy solves it with Clarabel; the value returned is the solver's
-    dual objective, accurate to about :math:`10^{-8}` relative for the sizes the course uses.
+    smooth convex functions as constraints, and cvxpy solves it with Clarabel (or, where Clarabel reports an
+    inaccurate solution, with SCS at a tight tolerance: :data:`SOLVERS`); the value returned is the solver's
+    objective, accurate to about :math:`10^{-8}` relative for the sizes the course uses.
 
     Introduced in :ref:`ch-choosing_steps`.
 
@@ -454,22 +462,34 @@ def pep_worst_case(
     from PEPit.functions import SmoothConvexFunction
 
     # Solved with beta = R = 1 (a well-scaled program) and rescaled: f scales as beta R^2, |grad f|^2 as beta^2 R^2.
-    problem = PEP()
-    f = problem.declare_function(SmoothConvexFunction, L=1.0)
-    x_star = f.stationary_point()
-    f_star = f(x_star)
-    x0 = problem.set_initial_point()
-    problem.set_initial_condition((x0 - x_star) ** 2 <= 1.0)
-    x = x0
-    for step in h:
-        x = x - float(step) * f.gradient(x)
-    if criterion == "function":
-        problem.set_performance_metric(f(x) - f_star)
+    def solve(options: dict[str, object]) -> tuple[str, float | None]:
+        problem = PEP()
+        f = problem.declare_function(SmoothConvexFunction, L=1.0)
+        x_star = f.stationary_point()
+        f_star = f(x_star)
+        x0 = problem.set_initial_point()
+        problem.set_initial_condition((x0 - x_star) ** 2 <= 1.0)
+        x = x0
+        for step in h:
+            x = x - float(step) * f.gradient(x)
+        if criterion == "function":
+            problem.set_performance_metric(f(x) - f_star)
+        else:
+            problem.set_performance_metric(f.gradient(x) ** 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cvxpy warns of an inaccurate solution: the status below says it
+            value = problem.solve(verbose=0, **options)
+        return str(problem.wrapper.prob.status), value
+
+    # Clarabel (interior point) first; where it reports an inaccurate solution (large steps give badly scaled
+    # programs), SCS with a tight tolerance.
+    status = "not solved"
+    value: float | None = None
+    for options in SOLVERS:
+        status, value = solve(options)
+        if status == "optimal" and value is not None and math.isfinite(value):
+            break
     else:
-        problem.set_performance_metric(f.gradient(x) ** 2)
-    value = problem.solve(verbose=0, solver="CLARABEL")
-    status = problem.wrapper.prob.status
-    if status != "optimal" or value is None or not math.isfinite(value):
         raise RuntimeError(f"the semidefinite program was not solved to optimality (solver status {status!r})")
     unit = beta * r * r if criterion == "function" else beta * beta * r * r
     return float(
