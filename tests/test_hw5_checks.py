@@ -91,3 +91,17 @@ def test_bb_fraction_and_move():
     assert "so is the short" in hw.check_bb_move(np.array([1.0, 0.0]), H).message
     assert "one per curvature" in hw.check_bb_move(np.array([1.0, 0.5, 0.0]), H).message
     assert "not zero" in hw.check_bb_move(np.zeros(2), H).message
+
+
+def test_checks_answer_not_right_for_any_kind_of_answer():
+    odd = [True, {"a": 1}, "x**2", 1 + 2j, object(), None, [1, "a"]]
+    for answer in odd:
+        for result in (
+            hw.check_polyak_derivation(answer, gap, G, D),
+            hw.check_polyak_function(answer),
+            hw.check_rate_constants(answer, 0.5),
+            hw.check_schedule_beats_constant(answer, 3),
+            hw.check_bb_fraction(answer, lam1, beta),
+            hw.check_bb_move(answer, np.array([0.1, 1.0])),
+        ):
+            assert isinstance(result, hw.CheckResult) and result.status == "incorrect", (answer, result)
