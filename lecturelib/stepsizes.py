@@ -65,6 +65,10 @@ SILVER_RATIO = 1.0 + math.sqrt(2.0)
 #: about ``(n + 2)**2`` interpolation constraints, and 63 steps take about a minute.
 MAX_PEP_STEPS = 63
 
+#: The largest normalized step :func:`pep_worst_case` accepts: the worst case grows like the square of the steps, and
+#: far larger steps make the semidefinite program too badly scaled to solve accurately.
+MAX_PEP_STEP = 100.0
+
 #: The largest number of backtracking halvings :func:`armijo` accepts.
 MAX_HALVINGS = 10_000
 
@@ -142,12 +146,13 @@ def armijo(
     factor = real_number(shrink, "shrink", above=0.0, below=1.0)
     constant = real_number(c, "c", above=0.0, below=1.0)
     limit = integer_at_least(max_halvings, "max_halvings", 0, MAX_HALVINGS)
-    g = returned_array(grad(point.copy()), "grad", "at x")
+    with np.errstate(all="ignore"):  # an overflow in the caller's functions is reported below, not warned
+        g = returned_array(grad(point.copy()), "grad", "at x")
+        f0 = returned_number(loss(point.copy()), "loss")
     if g.shape != point.shape:
         raise ValueError(f"grad must return an array of the shape of x {point.shape}, got shape {g.shape}")
     if not np.all(np.isfinite(g)):
         raise ValueError("grad returned a non-finite gradient at x")
-    f0 = returned_number(loss(point.copy()), "loss")
     if not math.isfinite(f0):
         raise ValueError(f"loss must be finite at x, got {f0!r}")
     scale, g2 = _squared_norm(g)
@@ -243,7 +248,7 @@ def barzilai_borwein(s: ArrayLike, y: ArrayLike, variant: str = "long") -> float
         If :math:`s^\top y \le 0` (no positive curvature along :math:`s`: the secant step is not a step), if the shapes
         differ, or if the step overflows.
     """
-    if variant not in ("long", "short"):
+    if not isinstance(variant, str) or variant not in ("long", "short"):
         raise ValueError(f'variant must be "long" or "short", got {variant!r}')
     move = real_array(s, "s", allow_empty=False)
     change = real_array(y, "y", allow_empty=False)
@@ -306,7 +311,7 @@ def adgd(
         divergence is a result, read it with ``numpy.isnan``.
     """
     function(grad, "grad", "grad(x) returning an array of the shape of x")
-    start = real_array(x0, "x0")
+    start = real_array(x0, "x0", allow_empty=False)
     n = integer_at_least(n_steps, "n_steps", 0, MAX_ITERATIONS)
     lam = positive_number(step0, "step0")
     within_budget((n + 1) * max(start.size, 1), "n_steps and the size of x0 together")
@@ -427,7 +432,7 @@ def pep_worst_case(
     ----------
     steps : array_like
         The normalized steps :math:`h_i = \delta_i \beta > 0`, one-dimensional, at most :data:`MAX_PEP_STEPS` of
-        them (any size: steps above 2 are allowed, a schedule may use them).
+        them, each at most :data:`MAX_PEP_STEP` (steps above 2 are allowed: a schedule may use them).
     smoothness : float, keyword-only
         :math:`\beta > 0`.
     radius : float, keyword-only
@@ -448,6 +453,8 @@ def pep_worst_case(
     h = positive_array(steps, "steps", ndim=1, entry="normalized step")
     if h.size == 0:
         raise ValueError("steps must hold at least one step")
+    if np.any(h > MAX_PEP_STEP):
+        raise ValueError(f"steps: every normalized step must be at most {MAX_PEP_STEP:g}, got {float(h.max())!r}")
     if h.size > MAX_PEP_STEPS:
         raise ValueError(
             f"steps must hold at most {MAX_PEP_STEPS} steps (the semidefinite program grows with their square), "
@@ -455,7 +462,7 @@ def pep_worst_case(
         )
     beta = positive_number(smoothness, "smoothness")
     r = positive_number(radius, "radius")
-    if criterion not in CRITERIA:
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
         raise ValueError(f'criterion must be "function" or "gradient", got {criterion!r}')
     # Imported here: PEPit and cvxpy take about a second to import, and only this function needs them.
     from PEPit import PEP
