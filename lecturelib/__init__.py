@@ -14,6 +14,8 @@ One module per concept:
   for claims about chaotic trajectories that no rounding can change.
 - :mod:`lecturelib.relu_nets`: two-layer ReLU networks trained by gradient descent (a compiled loop), Theorem 4,
   and the classification of where a run ends (fixed point, period 2 or 4, longer orbit, drift, divergence).
+- :mod:`lecturelib.stepsizes`: rules that choose the step (Armijo, Polyak, Barzilai–Borwein, adaptive gradient
+  descent), worst cases computed by performance estimation (PEPit), and the silver long-step schedule.
 - :mod:`lecturelib.symbolic`: gradients, Hessians, Taylor polynomials and step-size thresholds, exactly (sympy).
 - :mod:`lecturelib.gd`: gradient descent as a dynamical system: the recorded path of a vector state or a batch of
   them (``descend``, the course's one descent loop), one-dimensional runs vectorized over step sizes and starts,

@@ -9,8 +9,9 @@ function of the library that iterates a map from a starting state (:func:`lectur
 :func:`lecturelib.gd.run`, :func:`lecturelib.gd.bifurcation`, :func:`lecturelib.linear_nets.train`,
 :func:`lecturelib.linear_nets.train_scalar`, :func:`lecturelib.relu_nets.train`,
 :func:`lecturelib.relu_nets.train_trajectory` and so :func:`lecturelib.relu_nets.sweep`,
-:func:`lecturelib.curvature.track_sharpness` with any optimizer of :mod:`lecturelib.optimizers`, and
-:func:`lecturelib.curvature.top_hessian_eigenvalue`) multiplies its start elementwise by
+:func:`lecturelib.curvature.track_sharpness` with any optimizer of :mod:`lecturelib.optimizers`,
+:func:`lecturelib.curvature.top_hessian_eigenvalue`, and :func:`lecturelib.stepsizes.adgd`) multiplies its start
+elementwise by
 
 .. math:: 1 + 2^{-44} z, \qquad z \sim \mathcal N(0, I),
 

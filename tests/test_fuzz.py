@@ -37,6 +37,7 @@ import lecturelib
 import lecturelib.linear_nets as ln
 import lecturelib.optimizers as opt
 import lecturelib.relu_nets as rn
+import lecturelib.stepsizes as ss
 from lecturelib.curvature import ConvergenceWarning
 
 x, y = sp.symbols("x y")
@@ -54,6 +55,33 @@ def _small_problem(seed):
 
 # name -> (function, valid keyword arguments); every argument is passed by keyword so that it can be replaced
 CALLS = {
+    "stepsizes.armijo": (
+        ss.armijo,
+        dict(
+            loss=lambda x: float(np.sum(x * x)),
+            grad=lambda x: 2 * x,
+            x=np.array([1.0, -0.5]),
+            step0=1.0,
+            shrink=0.5,
+            c=1e-4,
+            max_halvings=60,
+        ),
+    ),
+    "stepsizes.polyak_step": (ss.polyak_step, dict(loss_value=2.0, loss_min=0.5, grad=np.array([1.0, 2.0]))),
+    "stepsizes.barzilai_borwein": (
+        ss.barzilai_borwein,
+        dict(s=np.array([1.0, 0.5]), y=np.array([2.0, 0.5]), variant="long"),
+    ),
+    "stepsizes.adgd": (
+        ss.adgd,
+        dict(grad=lambda x: np.array([1.0, 4.0]) * x, x0=np.array([1.0, 1.0]), n_steps=5, step0=1e-3),
+    ),
+    "stepsizes.silver_schedule": (ss.silver_schedule, dict(n=7)),
+    "stepsizes.tight_constant_rate": (ss.tight_constant_rate, dict(h=1.5, n=3)),
+    "stepsizes.pep_worst_case": (
+        ss.pep_worst_case,
+        dict(steps=np.array([1.0, 1.5]), smoothness=1.0, radius=1.0, criterion="function"),
+    ),
     "optimizers.heavy_ball_max_step": (opt.heavy_ball_max_step, dict(curvature=2.0, beta=0.5)),
     "optimizers.nesterov_max_step": (opt.nesterov_max_step, dict(curvature=2.0, beta=0.5)),
     "optimizers.adam_edge": (opt.adam_edge, dict(step=0.01, beta1=0.9)),
@@ -205,6 +233,7 @@ ALLOW_INF = {
     "relu_nets.move_cosine",
 }
 ALLOW_NAN = {
+    "stepsizes.adgd",  # a run that leaves the floating-point range is NaN from there on (documented)
     "run",
     "descend",
     "bifurcation",
@@ -351,7 +380,7 @@ def test_every_public_function_has_a_call():
     }
     covered = {n.split(".")[0] for n in CALLS}
     assert public <= covered, public - covered
-    for module, prefix in ((ln, "linear_nets"), (rn, "relu_nets"), (opt, "optimizers")):
+    for module, prefix in ((ln, "linear_nets"), (rn, "relu_nets"), (opt, "optimizers"), (ss, "stepsizes")):
         functions = {n for n in module.__all__ if inspect.isfunction(getattr(module, n)) or prefix == "optimizers"}
         missing = {n for n in functions if f"{prefix}.{n}" not in CALLS and n not in lecturelib.__all__}
         assert not missing, missing

@@ -400,7 +400,7 @@ def test_grading_cells_are_nowhere_a_student_can_read(graded):
                     assert line.strip() not in student and line.strip() not in library, line
 
 
-@pytest.mark.parametrize("name", ["hw2", "hw3", "hw4"])
+@pytest.mark.parametrize("name", ["hw2", "hw3", "hw4", "hw5"])
 def test_instructor_solutions_earn_full_marks(name, tmp_path):
     """The grading cells of the other sets hold for their own solutions (hidden cases included)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -17,10 +17,10 @@ import sys
 import numpy as np
 import pytest
 
-from lecturelib import curvature, gd, linear_nets, optimizers, perturbation, relu_nets
+from lecturelib import curvature, gd, linear_nets, optimizers, perturbation, relu_nets, stepsizes
 from lecturelib.mlp import TanhMLP
 
-MODULES = (gd, linear_nets, relu_nets, curvature)
+MODULES = (gd, linear_nets, relu_nets, curvature, stepsizes)
 
 
 def _quartic_grad(x):
@@ -68,6 +68,8 @@ def _runs() -> dict[str, object]:
         "top_hessian_eigenvalue": np.array(
             [curvature.top_hessian_eigenvalue(lambda t: mlp.grad(t, mX, mY), theta0, tol=0.05)]
         ),
+        # last, so that the draws of the functions above keep their index k
+        "stepsizes.adgd": stepsizes.adgd(lambda w: np.array([4.0, 1.0]) * w, [1.0, -0.7], 20)[0],
     }
 
 
