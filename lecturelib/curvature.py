@@ -2,9 +2,10 @@
 
 Introduced in :ref:`ch-edge_of_stability`.
 
-The *sharpness* of a loss :math:`L` at :math:`\\theta` is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`. Gradient
-descent with step :math:`\\delta` can only converge to a point whose sharpness is at most :math:`2/\\delta` (the
-linearization :math:`I - \\delta \\nabla^2 L` must have no eigenvalue below :math:`-1`). This module measures the
+The *sharpness* of a loss :math:`\\mathcal{L}` at :math:`\\theta` is
+:math:`\\lambda_{\\max}(\\nabla^2 \\mathcal{L}(\\theta))`. Gradient descent with step :math:`\\delta` can only
+converge to a point whose sharpness is at most :math:`2/\\delta` (the linearization
+:math:`I - \\delta \\nabla^2 \\mathcal{L}` must have no eigenvalue below :math:`-1`). This module measures the
 sharpness of a loss given only its gradient, without forming the Hessian, and runs gradient descent while recording
 the loss at every step and the sharpness every few steps.
 
@@ -14,10 +15,12 @@ A Hessian-vector product is a directional derivative of the gradient; it is take
 
 .. math::
 
-    H v \\approx \\frac{\\nabla L(\\theta + h v) - \\nabla L(\\theta - h v)}{2h}, \\qquad \\|v\\|_2 = 1,
+    H v \\approx \\frac{\\nabla \\mathcal{L}(\\theta + h v) - \\nabla \\mathcal{L}(\\theta - h v)}{2h},
+    \\qquad \\|v\\|_2 = 1,
 
 whose truncation error is :math:`O(h^2)` (it is zero for a quadratic) and whose rounding error is about
-:math:`\\epsilon \\|\\nabla L\\| / h`. The step :math:`h = \\epsilon^{1/3} \\max(1, \\mathrm{rms}(\\theta))`, with
+:math:`\\epsilon \\|\\nabla \\mathcal{L}\\| / h`. The step
+:math:`h = \\epsilon^{1/3} \\max(1, \\mathrm{rms}(\\theta))`, with
 :math:`\\epsilon` the float64 machine epsilon, balances the two for a loss whose third derivative is of the size of
 its gradient: both errors are then of order :math:`\\epsilon^{2/3} \\approx 4 \\cdot 10^{-11}` relative.
 
@@ -151,12 +154,12 @@ def _smallest_h(theta: np.ndarray) -> float:
 
 
 def hessian_vector_product(grad: Gradient, theta: ArrayLike, v: ArrayLike, *, h: float | None = None) -> FloatArray:
-    """Hessian-vector product :math:`\\nabla^2 L(\\theta)\\, v` by a central difference of the gradient.
+    """Hessian-vector product :math:`\\nabla^2 \\mathcal{L}(\\theta)\\, v` by a central difference of the gradient.
 
     .. math::
 
-        \\nabla^2 L(\\theta)\\, v \\approx \\|v\\| \\,
-        \\frac{\\nabla L(\\theta + h \\hat v) - \\nabla L(\\theta - h \\hat v)}{2h},
+        \\nabla^2 \\mathcal{L}(\\theta)\\, v \\approx \\|v\\| \\,
+        \\frac{\\nabla \\mathcal{L}(\\theta + h \\hat v) - \\nabla \\mathcal{L}(\\theta - h \\hat v)}{2h},
         \\qquad \\hat v = v / \\|v\\|.
 
     Introduced in :ref:`ch-edge_of_stability`.
@@ -231,8 +234,9 @@ def top_hessian_eigenvalue(
 
     Lanczos iteration with full reorthogonalization on Hessian-vector products, taken by central differences of
     ``grad`` (see :func:`hessian_vector_product` and the module docstring) or, if given, by the exact product
-    ``hvp``; the Hessian is never formed. The result is :math:`\\lambda_{\\max}(\\nabla^2 L(\\theta))`, which may be
-    negative, not the eigenvalue of largest magnitude.
+    ``hvp``; the Hessian is never formed. The result is
+    :math:`\\lambda_{\\max}(\\nabla^2 \\mathcal{L}(\\theta))`, which may be negative, not the eigenvalue of largest
+    magnitude.
 
     Introduced in :ref:`ch-edge_of_stability`.
 
@@ -384,7 +388,7 @@ class SharpnessRun(NamedTuple):
     sharpness_steps : numpy.ndarray of int
         The iterations at which the sharpness was measured (0, ``every``, ``2 every``, ...).
     sharpness : numpy.ndarray
-        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 L)` at those iterations; NaN after a divergence, and on a
+        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 \\mathcal{L})` at those iterations; NaN after a divergence, and on a
         run that diverged also where the iterate on its way out was too large to measure it (on a run that does not
         diverge, a sharpness that cannot be measured raises ValueError).
     theta : numpy.ndarray
@@ -414,8 +418,8 @@ def track_sharpness(
     optimizer: Optimizer[Any] | None = None,
     preconditioned: bool = True,
 ) -> SharpnessRun:
-    """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\delta \\nabla L(\\theta_k)`, recording the
-    loss at every step and the sharpness every ``every`` steps.
+    """Full-batch gradient descent :math:`\\theta_{k+1} = \\theta_k - \\delta \\nabla \\mathcal{L}(\\theta_k)`,
+    recording the loss at every step and the sharpness every ``every`` steps.
 
     Introduced in :ref:`ch-edge_of_stability`; the ``optimizer`` argument in :ref:`ch-beyond_gd`.
 
@@ -441,9 +445,9 @@ def track_sharpness(
         schedule) in place of gradient descent; ``step`` is then its (peak) step size. ``None``: gradient descent.
     preconditioned : bool, default True
         For an optimizer with a diagonal preconditioner :math:`P` (Adam), record the *preconditioned* sharpness
-        :math:`\\lambda_{\\max}(P^{-1} \\nabla^2 L) = \\lambda_{\\max}(P^{-1/2} \\nabla^2 L\\, P^{-1/2})`, with the
-        :math:`P` of the last step (NaN before the first step); ``False`` records the sharpness of
-        :math:`\\nabla^2 L` itself.
+        :math:`\\lambda_{\\max}(P^{-1} \\nabla^2 \\mathcal{L})`, which equals
+        :math:`\\lambda_{\\max}(P^{-1/2} \\nabla^2 \\mathcal{L}\\, P^{-1/2})`, with the :math:`P` of the last step (NaN
+        before the first step); ``False`` records the sharpness of :math:`\\nabla^2 \\mathcal{L}` itself.
 
     Divergence is a result (``diverged``), never a warning. ``n_steps`` is at most
     ``lecturelib._checks.MAX_ITERATIONS``.
@@ -515,12 +519,12 @@ def track_sharpness(
 def _preconditioned_sharpness(
     grad: Gradient, theta: FloatArray, p: FloatArray, *, n_iter: int, tol: float, seed: int
 ) -> float:
-    """:math:`\\lambda_{\\max}(P^{-1/2} \\nabla^2 L(\\theta) P^{-1/2})` for a positive diagonal ``p``.
+    """:math:`\\lambda_{\\max}(P^{-1/2} \\nabla^2 \\mathcal{L}(\\theta) P^{-1/2})` for a positive diagonal ``p``.
 
     It is :math:`c^2` times the sharpness of the loss in the coordinates :math:`u = c P^{1/2} \\theta`, whose gradient
-    is :math:`\\sigma \\nabla L(\\sigma u)` with :math:`\\sigma = P^{-1/2}/c`; the scale :math:`c = \\max_i p_i^{-1/2}`
-    makes :math:`\\sigma \\le 1`, so the difference steps in :math:`\\theta` are no longer than those in
-    :func:`top_hessian_eigenvalue` itself.
+    is :math:`\\sigma \\nabla \\mathcal{L}(\\sigma u)` with :math:`\\sigma = P^{-1/2}/c`; the scale
+    :math:`c = \\max_i p_i^{-1/2}` makes :math:`\\sigma \\le 1`, so the difference steps in :math:`\\theta` are no
+    longer than those in :func:`top_hessian_eigenvalue` itself.
     """
     inv_root = 1.0 / np.sqrt(np.asarray(p, dtype=np.float64))
     c = float(np.max(inv_root))

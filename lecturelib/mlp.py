@@ -15,7 +15,7 @@ a linear output layer). The loss on data :math:`X \\in \\mathbb{R}^{N \\times n_
 
 .. math::
 
-    L(\\theta) = \\frac{1}{2N} \\sum_{i=1}^N \\|f(x_i) - y_i\\|_2^2 .
+    \\mathcal{L}(\\theta) = \\frac{1}{2N} \\sum_{i=1}^N \\|f(x_i) - y_i\\|_2^2 .
 
 The parameters live in one flat vector :math:`\\theta`: :math:`W_1, b_1, W_2, b_2, \\dots` in that order, each
 matrix row by row.

@@ -29,16 +29,18 @@ Introduced in :ref:`ch-edge_of_stability` (ensembles of perturbed starts); used 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from lecturelib._checks import MAX_ELEMENTS, FloatArray, integer_at_least, positive_number, real_array, within_budget
 
-__all__ = ["SCALE", "VARIABLE", "perturb_start", "perturbed_starts", "seed"]
+__all__ = ["SCALE", "VARIABLE", "exact", "perturb_start", "perturbed_starts", "seed"]
 
 #: The environment variable that switches the harness on; its value is the seed (a non-negative integer).
 VARIABLE = "LECTURELIB_PERTURB"
@@ -47,6 +49,7 @@ SCALE = 2.0**-44
 
 _counter = itertools.count()
 _lock = threading.Lock()
+_exact_depth = 0
 
 
 def seed() -> int | None:
@@ -84,12 +87,33 @@ def perturb_start(x: ArrayLike) -> FloatArray:
     """
     start = real_array(x, "x")
     s = seed()
-    if s is None:
+    if s is None or _exact_depth > 0:
         return start
     with _lock:
         k = next(_counter)
     z = np.random.default_rng([s, k]).standard_normal(start.shape)
-    return np.asarray(start * (1.0 + SCALE * z), dtype=np.float64)  # an array even for a 0-d start
+    return np.asarray(start * (1.0 + SCALE * z), dtype=float)  # an array also for a 0-d start
+
+
+@contextlib.contextmanager
+def exact() -> Iterator[None]:
+    """A block in which the harness leaves every start as it is, whatever ``LECTURELIB_PERTURB`` says.
+
+    For the few claims that are about particular floating-point numbers themselves (the double nearest a point that
+    reaches 0 exactly, layers that stay bit-for-bit equal), not about a trajectory: perturbing their start would
+    change the question, not test the answer. Calls inside the block take no draw, so later calls draw as if they had
+    not been made. Say in the text why the block is there.
+
+    Introduced in :ref:`ch-three_examples`.
+    """
+    global _exact_depth
+    with _lock:
+        _exact_depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _exact_depth -= 1
 
 
 def perturbed_starts(x0: ArrayLike, count: int, seed: int, *, scale: float = SCALE) -> FloatArray:

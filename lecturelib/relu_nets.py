@@ -6,7 +6,7 @@ The network is :math:`\\hat f(x) = W\\, g(Vx - b)` with :math:`g` the ReLU appli
 \\mathbb{R}^{m\\times r}`, :math:`V \\in \\mathbb{R}^{r\\times n}` and a bias :math:`b \\in \\mathbb{R}^r` that is
 fixed (never trained). Data are the rows of ``X`` (shape ``(N, n)``) and ``Y`` (shape ``(N, m)``), and the loss is
 
-.. math:: L(W, V) = \\tfrac12 \\sum_{i=1}^N \\lVert W g(Vx_i - b) - y_i \\rVert_2^2 .
+.. math:: \\mathcal{L}(W, V) = \\tfrac12 \\sum_{i=1}^N \\lVert W g(Vx_i - b) - y_i \\rVert_2^2 .
 
 The parameter vector :math:`\\theta` used throughout is ``concatenate([W.ravel(), V.ravel()])``. The derivative of
 the ReLU at 0 is taken to be 0 everywhere in this module.
@@ -378,7 +378,7 @@ def jacobian(net: TwoLayerReLU, X: ArrayLike) -> FloatArray:
 def hessian(net: TwoLayerReLU, X: ArrayLike, Y: ArrayLike) -> FloatArray:
     """Exact Hessian of the loss with respect to :math:`\\theta` (away from the ReLU kinks).
 
-    .. math:: \\nabla^2 L = \\sum_i J_i^\\top J_i + \\sum_i \\sum_l \\rho_{il} \\nabla^2 \\hat f_l(x_i),
+    .. math:: \\nabla^2 \\mathcal{L} = \\sum_i J_i^\\top J_i + \\sum_i \\sum_l \\rho_{il} \\nabla^2 \\hat f_l(x_i),
 
     where :math:`J_i` is the Jacobian of :func:`jacobian` and the only non-zero second derivatives of the network
     are :math:`\\partial^2 \\hat f_l / \\partial W_{lj} \\partial V_{jk} = \\mathbb{1}[z_{ij} > 0]\\, x_{ik}`.
@@ -679,7 +679,7 @@ class Trajectory:
         loss that stopped it, possibly ``inf``; NaN after it).
     moves : numpy.ndarray
         ``moves[k]`` is
-        :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla L(\\theta_k) \\rVert`,
+        :math:`\\lVert \\theta_{k+1} - \\theta_k \\rVert = \\delta \\lVert \\nabla \\mathcal{L}(\\theta_k) \\rVert`,
         for k = 0, ..., n_steps - 1 (NaN after a divergence).
     tail : numpy.ndarray
         The last ``record_last`` iterates :math:`\\theta_{n-K+1}, \\dots, \\theta_n` as rows (NaN if diverged).

@@ -663,6 +663,21 @@ def test_run_diagnosis_check():
     assert hw.check_run_diagnosis(..., still).status == "unanswered"
 
 
+def test_run_diagnosis_check_judges_an_ensemble_by_its_verdict():
+    t = np.arange(20)[:, None]
+    period2 = np.hstack([np.where(t % 2 == 0, 1.0, -1.0), np.ones_like(t, dtype=float)])
+    still = np.ones((20, 2))
+    mostly_period2 = np.array([period2] * 17 + [still] * 3)  # 85% agree: the verdict is period 2
+    assert hw.check_run_diagnosis("period 2", mostly_period2).status == "correct"
+    assert hw.check_run_diagnosis("fixed point", mostly_period2).status == "incorrect"
+    split = np.array([period2] * 12 + [still] * 8)  # 60%: rounding decides, so the question is the instructor's error
+    with pytest.raises(ValueError, match="no verdict"):
+        hw.check_run_diagnosis("period 2", split)
+    with pytest.raises(ValueError, match="at least 20 runs"):
+        hw.check_run_diagnosis("period 2", np.array([period2] * 19))
+    assert hw.check_run_diagnosis("period 2", split, agreement=0.6).status == "correct"
+
+
 def test_exported_markdown_has_no_myst_roles(exported):
     """Jupyter does not render MyST roles: cross-references become titles, citations plain text."""
     for path in sorted((exported / "student").glob("*.ipynb")) + sorted((exported / "instructor").glob("*.ipynb")):

@@ -192,9 +192,13 @@ def test_perturbed_starts_refuses_bad_input(kwargs, error, match):
         perturbation.perturbed_starts(**kwargs)
 
 
-def test_a_scalar_start_stays_an_array(monkeypatch):
-    monkeypatch.setenv(perturbation.VARIABLE, "4")
-    out = perturbation.perturb_start(0.5)
-    assert isinstance(out, np.ndarray) and out.shape == () and out != 0.5
-    path = gd.run(_quartic_grad, 0.5, 0.1, 3)  # a scalar start and step: the chapters' most common call
-    assert path.shape == (4,) and np.all(np.isfinite(path))
+def test_a_0d_start_stays_an_array_and_exact_switches_the_harness_off(monkeypatch):
+    monkeypatch.setenv(perturbation.VARIABLE, "7")
+    moved = [perturbation.perturb_start(2.0) for _ in range(5)]
+    assert all(isinstance(m, np.ndarray) and m.shape == () and abs(m / 2.0 - 1) < 1e-12 for m in moved)
+    assert any(m != 2.0 for m in moved)  # (one draw can be too small to move 2.0 by an ulp)
+    assert gd.run(lambda v: 2 * v, 1.0, 0.25, 3).shape == (4,)  # gd.run from a scalar start under the harness
+    with perturbation.exact():
+        assert perturbation.perturb_start(2.0) == 2.0
+        assert np.array_equal(gd.run(lambda v: 2 * v, 1.0, 0.25, 3), [1.0, 0.5, 0.25, 0.125])
+    assert any(perturbation.perturb_start(2.0) != 2.0 for _ in range(5))

@@ -237,16 +237,24 @@ def check_theorem4_lhs_function(function: object, *, n_cases: int = 4, seed: int
 
 
 _RUN_LABELS = ("fixed point", "period 2", "period 4", "other")
+#: The share of an ensemble's runs that must agree for :func:`check_run_diagnosis` to take their label as the verdict.
+ENSEMBLE_AGREEMENT = 0.8
 
 
 @guarded("check_run_diagnosis")
-def check_run_diagnosis(answer: object, tail: ArrayLike) -> CheckResult:
+def check_run_diagnosis(answer: object, tail: ArrayLike, *, agreement: float = ENSEMBLE_AGREEMENT) -> CheckResult:
     r"""Check a diagnosis of a run from its last iterates ``tail`` (rows :math:`\theta_k`, oldest first).
 
     ``answer`` is one of ``"fixed point"``, ``"period 2"``, ``"period 4"``, ``"other"`` (``"diverged"`` for a run
     with non-finite iterates). Decided here from the moves: a fixed point when the largest move
     :math:`\max_k\|\theta_{k+1}-\theta_k\|` is below :math:`10^{-8}` of the size of :math:`\theta`; period :math:`p`
     when every :math:`\|\theta_{k+p} - \theta_k\|` is below :math:`10^{-3}` of the largest move.
+
+    ``tail`` may also be an *ensemble*, shape ``(n_runs, n_iterates, n_params)``: the tails of at least 20 runs from
+    perturbed starts (:func:`lecturelib.perturbation.perturbed_starts`). The answer is then judged against the
+    ensemble's verdict, the label of at least a share ``agreement`` of its runs, so that a grader that reruns the
+    training judges what the dynamics decide, not what the last bits of one machine decide. An ensemble with no
+    such verdict is the instructor's mistake (a question whose answer rounding decides): a UsageError.
 
     Introduced in :ref:`hw-networks`.
     """
@@ -255,21 +263,18 @@ def check_run_diagnosis(answer: object, tail: ArrayLike) -> CheckResult:
         raise StudentError(f"answer with one of {', '.join(map(repr, _RUN_LABELS))}.")
     label = answer.strip().lower().replace("-", " ")
     tail = np.asarray(tail, dtype=float)
-    if tail.ndim != 2 or tail.shape[0] < 6:
-        raise UsageError(f"tail must be a 2-d array of at least 6 iterates (rows), got shape {tail.shape}")
-    if not np.all(np.isfinite(tail)):
-        truth = "diverged"
+    if tail.ndim == 3:
+        if tail.shape[0] < 20:
+            raise UsageError(f"an ensemble of tails needs at least 20 runs, got {tail.shape[0]}")
+        if not 0.5 < agreement <= 1:
+            raise UsageError(f"agreement must be in (0.5, 1], got {agreement!r}")
+        labels = [_diagnose(run) for run in tail]
+        truth = max(set(labels), key=labels.count)
+        if labels.count(truth) < agreement * len(labels):
+            shares = ", ".join(f"{x}: {labels.count(x)}" for x in sorted(set(labels)))
+            raise UsageError(f"the ensemble has no verdict ({shares} of {len(labels)} runs): rounding decides it")
     else:
-        moves = np.linalg.norm(np.diff(tail, axis=0), axis=1)
-        largest = moves.max()
-        if largest <= 1e-8 * (1 + np.linalg.norm(tail, axis=1).max()):
-            truth = "fixed point"
-        elif np.linalg.norm(tail[2:] - tail[:-2], axis=1).max() <= 1e-3 * largest:
-            truth = "period 2"
-        elif np.linalg.norm(tail[4:] - tail[:-4], axis=1).max() <= 1e-3 * largest:
-            truth = "period 4"
-        else:
-            truth = "other"
+        truth = _diagnose(tail)
     if label not in (*_RUN_LABELS, "diverged"):
         raise StudentError(f"answer with one of {', '.join(map(repr, _RUN_LABELS))}.")
     if label == truth:
@@ -282,3 +287,20 @@ def check_run_diagnosis(answer: object, tail: ArrayLike) -> CheckResult:
         "diverged": "every iterate in the tail is finite.",
     }
     return incorrect(name, f"not {label}: {hints[label]}")
+
+
+def _diagnose(tail: np.ndarray) -> str:
+    """The label of one run's tail (2-d, rows oldest first), as :func:`check_run_diagnosis` decides it."""
+    if tail.ndim != 2 or tail.shape[0] < 6:
+        raise UsageError(f"tail must be a 2-d array of at least 6 iterates (rows), got shape {tail.shape}")
+    if not np.all(np.isfinite(tail)):
+        return "diverged"
+    moves = np.linalg.norm(np.diff(tail, axis=0), axis=1)
+    largest = moves.max()
+    if largest <= 1e-8 * (1 + np.linalg.norm(tail, axis=1).max()):
+        return "fixed point"
+    if np.linalg.norm(tail[2:] - tail[:-2], axis=1).max() <= 1e-3 * largest:
+        return "period 2"
+    if np.linalg.norm(tail[4:] - tail[:-4], axis=1).max() <= 1e-3 * largest:
+        return "period 4"
+    return "other"
