@@ -388,9 +388,9 @@ class SharpnessRun(NamedTuple):
     sharpness_steps : numpy.ndarray of int
         The iterations at which the sharpness was measured (0, ``every``, ``2 every``, ...).
     sharpness : numpy.ndarray
-        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 \\mathcal{L})` at those iterations; NaN after a divergence, and on a
-        run that diverged also where the iterate on its way out was too large to measure it (on a run that does not
-        diverge, a sharpness that cannot be measured raises ValueError).
+        The sharpness :math:`\\lambda_{\\max}(\\nabla^2 \\mathcal{L})` at those iterations; NaN after a divergence,
+        and on a run that diverged also where the iterate on its way out was too large to measure it (on a run that
+        does not diverge, a sharpness that cannot be measured raises ValueError).
     theta : numpy.ndarray
         The last finite iterate.
     diverged : bool
