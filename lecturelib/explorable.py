@@ -81,6 +81,13 @@ def _data_artists(ax: Axes) -> list[Artist]:
     ]
 
 
+def _freeze_layout(fig: Figure) -> None:
+    """Lay the figure out now and keep that layout: saving a frame cropped to a box would otherwise lay it out again
+    for the cropped size (matplotlib resizes the figure to the box while it saves), moving a legend out of the crop."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
 def check_frame(fig: Figure, crop: Bbox, where: str = "the frame") -> None:
     """Check one drawn frame: laid out, everything inside ``crop`` (inches), every data artist clipped to its axes.
 
@@ -174,6 +181,11 @@ class _FrameFigure(Figure):
         if self.crop is None:
             return super().savefig(fname, **kwargs)
         kwargs["bbox_inches"] = self.crop
+        if self.get_facecolor()[3] == 0:
+            # A transparent figure (the course style) keeps a transparent frame: matplotlib's animation writer
+            # composites every frame onto white, which the website's dark mode would turn into a black box.
+            kwargs["facecolor"] = "none"
+            kwargs["transparent"] = True
         buffer = io.BytesIO()
         super().savefig(buffer, **kwargs)
         # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
@@ -220,8 +232,7 @@ class StepExplorer:
         return float(self.steps[self.index])
 
     def _render(self, step: float) -> None:
-        self.figure.clear()
-        self._draw(self.figure, step)
+        self._draw_into(self.figure, step)
 
     def png(self) -> bytes:
         """The current figure as PNG bytes (light compression: encoding is most of a live redraw's time).
@@ -247,7 +258,7 @@ class StepExplorer:
         frames = []
         for step in self.print_steps():
             fig = Figure(figsize=self._size(), dpi=dpi)
-            self._draw(fig, step)
+            self._draw_into(fig, step)
             check_frame(fig, crop, f"the printed frame at {self.value_text(step)}")
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=crop, facecolor="white", transparent=False)
@@ -267,15 +278,14 @@ class StepExplorer:
         """The smallest box (inches) that holds everything any step draws, padded like ``bbox_inches="tight"``.
 
         The inline backend crops a static figure to its tight box; a slider's pictures need one box for all steps.
-        Computed once, by drawing every step on a scratch figure and laying it out as saving it does (a figure's
-        layout engine, such as the course style's tight layout, moves the axes only when the figure is drawn).
+        Computed once, by drawing every step on a scratch figure, laid out (a figure's layout engine, such as the
+        course style's tight layout, moves the axes only when the figure is drawn) and with that layout kept.
         """
         if self._crop is None:
-            scratch = Figure(figsize=self._size(), dpi=FRAME_DPI)
             boxes = []
+            scratch = Figure(figsize=self._size(), dpi=FRAME_DPI)
             for step in self.steps:
                 self._draw_into(scratch, float(step))
-                scratch.draw_without_rendering()
                 boxes.append(scratch.get_tightbbox())
             self._crop = Bbox.union(boxes).padded(_PAD_INCHES)
         return self._crop
@@ -411,7 +421,9 @@ class StepExplorer:
 
     def _draw_into(self, fig: Figure, step: float) -> list[Artist]:
         fig.clear()
+        fig.set_layout_engine(None)  # the style's layout (rcParams) again: the last frame's was frozen
         self._draw(fig, step)
+        _freeze_layout(fig)
         return []
 
     def _draw_checked(self, fig: Figure, step: float) -> list[Artist]:

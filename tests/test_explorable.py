@@ -161,11 +161,24 @@ def draw_laid_out(fig, step):
 
 
 def test_every_frame_is_checked_whole_and_clipped():
+    import base64
+    import io
+
+    from PIL import Image
+
     from lecturelib.explorable import check_frame
 
     explorer = step_explorer(draw_laid_out, STEPS)
     html = explorer.to_jshtml()  # every frame is checked as it is drawn; none fails
-    assert len(re.findall(r"frames\[\d+\] = ", html)) == len(STEPS)
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+    assert len(frames) == len(STEPS)
+    # What is saved is what was checked: every frame keeps the crop's blank margin on all four sides (a frame laid out
+    # again while it is saved moved its legend below the axes out of the picture).
+    for frame in frames:
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGB"))
+        margin = int(0.08 * 192)
+        for side in (pixels[:margin], pixels[-margin:], pixels[:, :margin], pixels[:, -margin:]):
+            assert (side == 255).all(), "something is drawn in the frame's margin: cut at the edge"
     crop = explorer.crop_box()
     width, height = explorer._size()
     # The crop holds the laid-out frames: the axes' labels at the left edge are inside it (and inside the figure).
@@ -196,3 +209,22 @@ def test_print_shows_the_first_the_initial_and_the_last_frame_stacked():
     assert sheet.width == pytest.approx(one.width * 150, abs=2)
     assert sheet.height > 3 * one.height * 150  # three frames and the gaps between them
     assert step_explorer(draw_laid_out, STEPS).print_steps() == [0.1, 0.9]  # the initial step is the first
+
+
+def test_frames_of_a_transparent_figure_stay_transparent():
+    """In the course style (transparent figures) the website's frames are transparent too, as static figures are, so
+    dark mode shows them on the page's own colour; matplotlib's animation writer alone would make them white."""
+    import base64
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    with mpl.rc_context({"figure.facecolor": "none", "savefig.transparent": True}):
+        html = step_explorer(draw_iterates, STEPS).to_jshtml()
+    frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', html)[1]
+    alpha = Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGBA").getchannel("A")
+    assert alpha.getextrema()[0] == 0, "the frame's background is opaque"
+    opaque = step_explorer(draw_iterates, STEPS).to_jshtml()  # matplotlib's default: a white figure stays white
+    frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', opaque)[1]
+    assert Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGBA").getchannel("A").getextrema() == (255, 255)
