@@ -41,6 +41,7 @@ from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import Collection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
@@ -181,7 +182,7 @@ class _FrameFigure(Figure):
         if self.crop is None:
             return super().savefig(fname, **kwargs)
         kwargs["bbox_inches"] = self.crop
-        if self.get_facecolor()[3] == 0:
+        if to_rgba(self.get_facecolor())[3] == 0:
             # A transparent figure (the course style) keeps a transparent frame: matplotlib's animation writer
             # composites every frame onto white, which the website's dark mode would turn into a black box.
             kwargs["facecolor"] = "none"
