@@ -138,8 +138,9 @@ _STYLE = """<style>
 .step-explorer .anim-buttons { display: flex; flex-wrap: nowrap; justify-content: center; gap: 0.25rem;
   max-width: 100%; }
 .step-explorer .anim-buttons button { flex: 0 1 2.25rem; width: auto; min-width: 1.75rem; min-height: 2rem; }
-html[data-theme="dark"] .bd-content div.cell_output .output:has(.step-explorer) {
-  background-color: transparent; color: var(--pst-color-text-base); }
+html[data-theme="dark"] .bd-content div.cell_output div.output.text_html:has(.step-explorer) {
+  background-color: transparent; color: var(--pst-color-text-base); padding: 0; }
+html[data-theme="dark"] .bd-content div.cell_output .step-explorer img.step-explorer-frame { padding: 0; }
 html[data-theme="dark"] .step-explorer button { background-color: var(--pst-color-surface);
   color: var(--pst-color-text-base); border: 1px solid var(--pst-color-border); }
 html[data-theme="dark"] .step-explorer input { accent-color: var(--pst-color-primary); }
