@@ -354,7 +354,7 @@ def test_on_a_phone_what_scrolls_sideways_shows_it_and_takes_the_keyboard(browse
         for page in pages:
             tab, context, _ = _open(browser, url, built_site, page, viewport=PHONE)
             try:
-                tab.wait_for_timeout(300)  # the resize observer's first round
+                tab.wait_for_timeout(1500)  # the resize observers' first rounds, after MathJax has typeset
                 boxes = tab.evaluate(SCROLL_BOXES)
                 for box in boxes:
                     where = f"{page.name}: {box['tag']}.{box['cls']}"

@@ -385,6 +385,9 @@ def test_print_has_no_screen_wording_and_titles_as_the_site(edition, request):
     assert re.search(r"Exercise HW1\.1 \(", text), "homework exercise 1.1 is not titled Exercise HW1.1"
     appendix = _flat(" ".join(" ".join(chapter_pages(pdf)[name]) for name in HOMEWORK))
     assert not re.search(r"Exercise \(?\d+\.\d+", appendix), "a homework exercise numbered like a chapter's"
+    # The index (and the text) never break the library's name: "lecture-" / "lib.homework".
+    broken = re.findall(r"lecture-\s*\nlib", "\n".join(pages(pdf)))
+    assert not broken, f"{edition}: lecturelib hyphenated {len(broken)} times"
     # One citation style: the labels cited are the labels of the list, under the heading "References".
     references = [n for n, page in enumerate(pages(pdf)) if _flat(page).startswith("References")]
     assert references, "no References heading"

@@ -300,7 +300,7 @@ def test_one_search_box_on_a_wide_screen(browser, server: str):
         tab = context.new_page()
         tab.goto(f"{server}/book/02_smoothness_rate.html", wait_until="load")
         visible = tab.evaluate(
-            """() => [...document.querySelectorAll('.search-button, .search-button-field, form.bd-search, #searchbox')]
+            """() => [...document.querySelectorAll('.search-button, .search-button-field, input[type=search]')]
                  .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
                  .map(e => e.className || e.id)"""
         )
