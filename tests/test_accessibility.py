@@ -334,7 +334,8 @@ SCROLL_BOXES = """() => {
   const selector = ['pre', 'div.cell_output figure > a.image-reference', 'div.cell_output', '.step-explorer-view',
                     '.pst-scrollable-table-container', 'div.math', "mjx-container[display='true']"].join(', ');
   return [...document.querySelectorAll('article ' + selector.split(', ').join(', article '))]
-    .filter(box => box.getClientRects().length && box.scrollWidth > box.clientWidth + 1)
+    .filter(box => box.getClientRects().length && !box.closest('details:not([open])')
+                   && box.scrollWidth > box.clientWidth + 1)
     .map((box, i) => {
       box.setAttribute('data-scroll-box', i);
       return {i, tag: box.tagName.toLowerCase(), cls: box.className, focusable: box.tabIndex >= 0,
@@ -348,7 +349,7 @@ def test_on_a_phone_what_scrolls_sideways_shows_it_and_takes_the_keyboard(browse
     """At 390 px: every box wider than its column (a figure, a table, a formula, code) scrolls inside itself, shows
     edge shadows (a visible cue that it scrolls), and can be focused and scrolled with the arrow keys."""
     pages = [built_site / "book" / name for name in ("01_descent_condition.html", "07_relu_networks.html")]
-    pages += sorted((built_site / "book" / "api").glob("*.html"))[:3]
+    pages += [built_site / "book" / "api" / "lecturelib.html", built_site / "book" / "api" / "gd.html"]
     problems, seen, kinds = [], 0, set()
     with _serve(built_site) as url:
         for page in pages:
@@ -375,7 +376,9 @@ def test_on_a_phone_what_scrolls_sideways_shows_it_and_takes_the_keyboard(browse
             finally:
                 context.close()
     print(f"\n{seen} boxes scroll sideways at 390 px, of kinds {sorted(kinds)}")
-    assert seen >= 10 and len(kinds) >= 2, f"only {seen} scrolling boxes ({kinds}): the check looked at nothing"
+    assert seen >= 10 and {"pre", "a", "mjx-container", "pst-scrollable-table-container"} <= kinds, (
+        f"only {seen} scrolling boxes ({kinds}): the check missed a kind (code, figure, formula, table)"
+    )
     assert not problems, "\n".join(problems)
 
 
