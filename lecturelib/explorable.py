@@ -13,6 +13,14 @@ shows (``aria-valuetext`` and a visible live region "δ = …" beside it); each 
 to one box that holds everything any frame draws (legends and labels outside the axes included, as the inline
 backend's ``bbox_inches="tight"`` does for a static figure) and drawn at twice the resolution they are shown at, so
 they stay sharp on high-density screens.
+
+Every frame is checked as it is drawn (:func:`check_frame`): after the figure's layout, everything it draws (axes,
+tick labels, axis labels, titles, legends) lies inside the frame's crop, and every data artist is clipped to its axes,
+so no position of the slider shows a cut-off axis or data running over a legend outside the axes. A frame that fails
+raises ``ValueError`` naming the step, so the website build fails instead of showing it.
+
+In print (the PDF edition) the explorable is a few frames stacked, each one drawn whole: ``print_steps`` chooses
+them (by default the first, the initial and the last position).
 """
 
 from __future__ import annotations
@@ -31,7 +39,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.collections import Collection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.spines import Spine
 from matplotlib.transforms import Bbox
 from numpy.typing import ArrayLike
 from PIL import Image
@@ -41,7 +56,7 @@ from lecturelib._checks import FloatArray, function, instance_of, integer_at_lea
 #: The most slider positions :func:`step_explorer` accepts (the website precomputes one frame per position).
 MAX_POSITIONS = 1000
 
-__all__ = ["StepExplorer", "step_explorer"]
+__all__ = ["StepExplorer", "check_frame", "step_explorer"]
 
 # matplotlib's jshtml template links Font Awesome from a CDN for its button icons; the book theme serves Font
 # Awesome itself, so the link is dropped and the site stays offline.
@@ -53,18 +68,82 @@ CSS_PX_PER_INCH = 96
 FRAME_DPI = 2 * CSS_PX_PER_INCH
 # Padding around the cropped frames, as savefig's bbox_inches="tight" uses.
 _PAD_INCHES = 0.1
+# How far (inches) a frame's content may reach past its crop: half a pixel of the website's frames, for rounding.
+_CROP_TOLERANCE = 0.5 / FRAME_DPI
 
-# Styles of the explorer's own markup: the controls wrap instead of overflowing a phone's screen, and the frame
-# shrinks with the text column.
+
+def _data_artists(ax: Axes) -> list[Artist]:
+    """What an axes draws from data: lines, collections (scatter, fills, meshes), patches and images."""
+    kinds = (Line2D, Collection, Patch, AxesImage)
+    return [
+        a
+        for a in ax.get_children()
+        if isinstance(a, kinds) and not isinstance(a, Spine) and a is not ax.patch and a.get_visible()
+    ]
+
+
+def _freeze_layout(fig: Figure) -> None:
+    """Lay the figure out now and keep that layout: saving a frame cropped to a box would otherwise lay it out again
+    for the cropped size (matplotlib resizes the figure to the box while it saves), moving a legend out of the crop."""
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
+def check_frame(fig: Figure, crop: Bbox, where: str = "the frame") -> None:
+    """Check one drawn frame: laid out, everything inside ``crop`` (inches), every data artist clipped to its axes.
+
+    Raises
+    ------
+    ValueError
+        Naming ``where`` and what is outside or unclipped.
+    """
+    fig.draw_without_rendering()  # runs the layout engine, as saving the frame does
+    box = fig.get_tightbbox()
+    if box is None:
+        raise ValueError(f"{where}: nothing is drawn")
+    outside = [
+        side
+        for side, over in (
+            ("left", crop.x0 - box.x0),
+            ("bottom", crop.y0 - box.y0),
+            ("right", box.x1 - crop.x1),
+            ("top", box.y1 - crop.y1),
+        )
+        if over > _CROP_TOLERANCE
+    ]
+    if outside:
+        raise ValueError(
+            f"{where}: the drawing reaches past the frame's crop on the {', '.join(outside)} ({box} vs {crop})"
+        )
+    for ax in fig.get_axes():
+        for artist in _data_artists(ax):
+            clipped = artist.get_clip_on() and (artist.get_clip_box() is not None or artist.get_clip_path() is not None)
+            if not clipped:
+                raise ValueError(f"{where}: {artist!r} is not clipped to its axes (clip_on=False)")
+
+
+# Styles of the explorer's own markup: the slider row wraps instead of overflowing a phone's screen, the nine buttons
+# stay on one row (they shrink to 28 px each on a 390 px screen), the frame shrinks with the text column (on a phone
+# it keeps its size and its view scrolls sideways, as every figure does: book/_assets/figures/course-figures.css),
+# and in dark mode the widget sits on the page's own background with the theme's colours (the theme draws every HTML
+# output on a light grey panel, #ced6dd, meant for tables).
 _STYLE = """<style>
 .step-explorer { display: block; max-width: 100%; }
+.step-explorer .step-explorer-view { max-width: 100%; }
 .step-explorer .step-explorer-frame { display: block; max-width: 100%; height: auto; margin: 0 auto; }
 .step-explorer .step-explorer-row { display: flex; flex-wrap: wrap; align-items: center; justify-content: center;
   gap: 0.25rem 0.75rem; margin-top: 0.5rem; }
 .step-explorer input[type=range].anim-slider { width: 20rem; max-width: 100%; margin: 0; }
 .step-explorer .step-explorer-value { min-width: 6.5em; font-variant-numeric: tabular-nums; }
-.step-explorer .anim-buttons { display: flex; flex-wrap: wrap; justify-content: center; gap: 0.25rem; }
-.step-explorer .anim-buttons button { min-width: 2.25rem; min-height: 2rem; }
+.step-explorer .anim-buttons { display: flex; flex-wrap: nowrap; justify-content: center; gap: 0.25rem;
+  max-width: 100%; }
+.step-explorer .anim-buttons button { flex: 0 1 2.25rem; width: auto; min-width: 1.75rem; min-height: 2rem; }
+html[data-theme="dark"] .bd-content div.cell_output div.output.text_html:has(.step-explorer) {
+  background-color: transparent; color: var(--pst-color-text-base); padding: 0; }
+html[data-theme="dark"] .bd-content div.cell_output .step-explorer img.step-explorer-frame { padding: 0; }
+html[data-theme="dark"] .step-explorer button { background-color: var(--pst-color-surface);
+  color: var(--pst-color-text-base); border: 1px solid var(--pst-color-border); }
+html[data-theme="dark"] .step-explorer input { accent-color: var(--pst-color-primary); }
 </style>
 """
 
@@ -104,6 +183,11 @@ class _FrameFigure(Figure):
         if self.crop is None:
             return super().savefig(fname, **kwargs)
         kwargs["bbox_inches"] = self.crop
+        if to_rgba(self.get_facecolor())[3] == 0:
+            # A transparent figure (the course style) keeps a transparent frame: matplotlib's animation writer
+            # composites every frame onto white, which the website's dark mode would turn into a black box.
+            kwargs["facecolor"] = "none"
+            kwargs["transparent"] = True
         buffer = io.BytesIO()
         super().savefig(buffer, **kwargs)
         # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
@@ -150,8 +234,7 @@ class StepExplorer:
         return float(self.steps[self.index])
 
     def _render(self, step: float) -> None:
-        self.figure.clear()
-        self._draw(self.figure, step)
+        self._draw_into(self.figure, step)
 
     def png(self) -> bytes:
         """The current figure as PNG bytes (light compression: encoding is most of a live redraw's time).
@@ -165,23 +248,44 @@ class StepExplorer:
         )
         return buffer.getvalue()
 
+    def print_steps(self) -> list[float]:
+        """The positions shown in print: the first, the initial and the last (each once)."""
+        chosen = sorted({0, self.index, len(self.steps) - 1})
+        return [float(self.steps[i]) for i in chosen]
+
     def _print_png(self) -> bytes:
-        """The figure at the current step, drawn afresh at print resolution (150 dpi)."""
-        fig = Figure(figsize=self._size())
-        self._draw(fig, self.step)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=150)
-        return buffer.getvalue()
+        """For print: the frames at :meth:`print_steps`, stacked, each cropped to the frames' common box, 150 dpi."""
+        dpi = 150
+        crop = self.crop_box()
+        frames = []
+        for step in self.print_steps():
+            fig = Figure(figsize=self._size(), dpi=dpi)
+            self._draw_into(fig, step)
+            check_frame(fig, crop, f"the printed frame at {self.value_text(step)}")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=crop, facecolor="white", transparent=False)
+            frames.append(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+        gap = dpi // 8
+        width = max(frame.width for frame in frames)
+        sheet = Image.new("RGB", (width, sum(f.height for f in frames) + gap * (len(frames) - 1)), "white")
+        top = 0
+        for frame in frames:
+            sheet.paste(frame, (0, top))
+            top += frame.height + gap
+        out = io.BytesIO()
+        sheet.save(out, format="png", dpi=(dpi, dpi), optimize=True)
+        return out.getvalue()
 
     def crop_box(self) -> Bbox:
         """The smallest box (inches) that holds everything any step draws, padded like ``bbox_inches="tight"``.
 
         The inline backend crops a static figure to its tight box; a slider's pictures need one box for all steps.
-        Computed once, by drawing every step on a scratch figure.
+        Computed once, by drawing every step on a scratch figure, laid out (a figure's layout engine, such as the
+        course style's tight layout, moves the axes only when the figure is drawn) and with that layout kept.
         """
         if self._crop is None:
-            scratch = Figure(figsize=self._size(), dpi=self.dpi)
             boxes = []
+            scratch = Figure(figsize=self._size(), dpi=FRAME_DPI)
             for step in self.steps:
                 self._draw_into(scratch, float(step))
                 boxes.append(scratch.get_tightbbox())
@@ -250,7 +354,7 @@ class StepExplorer:
             fig.crop = self.crop_box()
             animation = FuncAnimation(
                 fig,
-                lambda i: self._draw_into(fig, float(self.steps[i])),
+                lambda i: self._draw_checked(fig, float(self.steps[i])),
                 frames=len(self.steps),
                 init_func=lambda: self._draw_into(fig, float(self.steps[0])),
                 repeat=False,
@@ -279,8 +383,8 @@ class StepExplorer:
             (
                 f'<img id="_anim_img{anim}">',
                 (
-                    f'<img id="_anim_img{anim}" class="step-explorer-frame" width="{width}" height="{height}" '
-                    f'data-dpi="{FRAME_DPI}" alt="{html.escape(alts[start])}">'
+                    f'<div class="step-explorer-view"><img id="_anim_img{anim}" class="step-explorer-frame" '
+                    f'width="{width}" height="{height}" data-dpi="{FRAME_DPI}" alt="{html.escape(alts[start])}"></div>'
                 ),
             ),
             (
@@ -319,7 +423,15 @@ class StepExplorer:
 
     def _draw_into(self, fig: Figure, step: float) -> list[Artist]:
         fig.clear()
+        fig.set_layout_engine(None)  # the style's layout (rcParams) again: the last frame's was frozen
         self._draw(fig, step)
+        _freeze_layout(fig)
+        return []
+
+    def _draw_checked(self, fig: Figure, step: float) -> list[Artist]:
+        """Draw the website's frame for ``step`` and check it (:func:`check_frame`) before it is saved."""
+        self._draw_into(fig, step)
+        check_frame(fig, cast(Bbox, cast(_FrameFigure, fig).crop), f"the frame at {self.value_text(step)}")
         return []
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:  # IPython's protocol

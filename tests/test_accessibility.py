@@ -327,3 +327,86 @@ def test_mathjax_explorer_speaks_offline(browser, built_site: Path):
             context.close()
     assert len(labels) > 50 and all(label.strip() for label in labels)
     assert not outside, f"the explorer fetched from outside the site: {outside}"
+
+
+# Every box of a page that can scroll sideways: figures, slider frames, tables, display formulas, code.
+SCROLL_BOXES = """() => {
+  const selector = ['pre', 'div.cell_output figure > a.image-reference', 'div.cell_output', '.step-explorer-view',
+                    '.pst-scrollable-table-container', 'div.math', "mjx-container[display='true']"].join(', ');
+  return [...document.querySelectorAll('article ' + selector.split(', ').join(', article '))]
+    .filter(box => box.getClientRects().length && !box.closest('details:not([open])')
+                   && box.scrollWidth > box.clientWidth + 1)
+    .map((box, i) => {
+      box.setAttribute('data-scroll-box', i);
+      return {i, tag: box.tagName.toLowerCase(), cls: box.className, focusable: box.tabIndex >= 0,
+              cue: box.classList.contains('course-scrolls') && /gradient/.test(getComputedStyle(box).backgroundImage),
+              overflow: getComputedStyle(box).overflowX};
+    });
+}"""
+
+
+def test_on_a_phone_what_scrolls_sideways_shows_it_and_takes_the_keyboard(browser, built_site: Path):
+    """At 390 px: every box wider than its column (a figure, a table, a formula, code) scrolls inside itself, shows
+    edge shadows (a visible cue that it scrolls), and can be focused and scrolled with the arrow keys."""
+    pages = [built_site / "book" / name for name in ("01_descent_condition.html", "07_relu_networks.html")]
+    pages += [built_site / "book" / "api" / "lecturelib.html", built_site / "book" / "api" / "gd.html"]
+    problems, seen, kinds = [], 0, set()
+    with _serve(built_site) as url:
+        for page in pages:
+            tab, context, _ = _open(browser, url, built_site, page, viewport=PHONE)
+            try:
+                tab.wait_for_timeout(1500)  # the resize observers' first rounds, after MathJax has typeset
+                boxes = tab.evaluate(SCROLL_BOXES)
+                for box in boxes:
+                    where = f"{page.name}: {box['tag']}.{box['cls']}"
+                    if box["overflow"] not in ("auto", "scroll"):
+                        problems.append(f"{where} is wider than its column and does not scroll")
+                    elif not box["focusable"] or not box["cue"]:
+                        problems.append(f"{where}: focusable {box['focusable']}, scroll cue {box['cue']}")
+                    kinds.add(box["tag"] if box["tag"] != "div" else box["cls"].split()[0])
+                seen += len(boxes)
+                if boxes:  # the keyboard scrolls the first one
+                    element = tab.locator(f"[data-scroll-box='{boxes[0]['i']}']")
+                    element.focus()
+                    before = element.evaluate("e => e.scrollLeft")
+                    tab.keyboard.press("ArrowRight")
+                    tab.wait_for_timeout(200)
+                    if element.evaluate("e => e.scrollLeft") <= before:
+                        problems.append(f"{page.name}: ArrowRight does not scroll {boxes[0]}")
+            finally:
+                context.close()
+    print(f"\n{seen} boxes scroll sideways at 390 px, of kinds {sorted(kinds)}")
+    assert seen >= 10 and {"pre", "a", "mjx-container", "pst-scrollable-table-container"} <= kinds, (
+        f"only {seen} scrolling boxes ({kinds}): the check missed a kind (code, figure, formula, table)"
+    )
+    assert not problems, "\n".join(problems)
+
+
+SLIDER_LOOK = """() => [...document.querySelectorAll('.step-explorer')].map(box => {
+  const panel = box.closest('.output') || box.parentElement;
+  const buttons = [...box.querySelectorAll('.anim-buttons button')].map(b => b.getBoundingClientRect().top);
+  const button = box.querySelector('.anim-buttons button');
+  return {panel: getComputedStyle(panel).backgroundColor, rows: new Set(buttons.map(Math.round)).size,
+          count: buttons.length, button: getComputedStyle(button).backgroundColor,
+          page: getComputedStyle(document.body).backgroundColor};
+})"""
+
+
+def test_sliders_take_the_theme_colours_and_keep_their_buttons_on_one_row(browser, built_site: Path):
+    problems = []
+    with _serve(built_site) as url:
+        for page in _explorer_pages(built_site):
+            for mode, viewport in (("dark", None), ("light", PHONE), ("dark", PHONE)):
+                tab, context, _ = _open(browser, url, built_site, page, mode=mode, viewport=viewport)
+                try:
+                    for i, look in enumerate(tab.evaluate(SLIDER_LOOK)):
+                        where = f"{page.name} slider {i} ({mode}, {(viewport or {}).get('width', 1280)} px)"
+                        if look["count"] != 9 or look["rows"] != 1:
+                            problems.append(f"{where}: {look['count']} buttons on {look['rows']} rows")
+                        if mode == "dark" and look["panel"] not in ("rgba(0, 0, 0, 0)", look["page"]):
+                            problems.append(f"{where}: the widget sits on a panel of {look['panel']}")
+                        if mode == "dark" and look["button"] in ("rgb(239, 239, 239)", "rgb(255, 255, 255)"):
+                            problems.append(f"{where}: light buttons {look['button']} on a dark page")
+                finally:
+                    context.close()
+    assert not problems, "\n".join(problems)

@@ -139,3 +139,92 @@ def test_live_figure_is_cropped_to_what_is_drawn():
     explorer = step_explorer(draw_with_outside_legend, STEPS, figsize=(4, 3))
     width, _ = Image.open(io.BytesIO(explorer.png())).size
     assert width > 4 * explorer.dpi, "the legend right of the axes is in the live figure"
+
+
+def draw_unclipped(fig, step):
+    """A line drawn past its axes on purpose: what a slider's frame must never show."""
+    ax = fig.subplots()
+    ax.plot((1 + step) ** np.arange(40), clip_on=False)
+    ax.set_ylim(0, 5)
+
+
+def draw_laid_out(fig, step):
+    """Long tick labels and a legend outside the axes, in a figure whose tight layout moves the axes when drawn."""
+    fig.set_layout_engine("tight")
+    ax_left, ax_right = fig.subplots(1, 2)
+    ax_left.plot(np.arange(10) * 1e6 * step, label="iterates")
+    ax_left.set(ylabel="a long label of the vertical axis", xlabel="step k")
+    ax_left.legend(loc="upper left", bbox_to_anchor=(0, -0.25))
+    ax_right.plot(np.arange(10), -np.arange(10) * step)
+    ax_right.set(ylim=(-4, 4), xlabel="step k", ylabel="value")
+    fig.suptitle(f"step {step:.3f}")
+
+
+def test_every_frame_is_checked_whole_and_clipped():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from lecturelib.explorable import check_frame
+
+    explorer = step_explorer(draw_laid_out, STEPS)
+    html = explorer.to_jshtml()  # every frame is checked as it is drawn; none fails
+    frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
+    assert len(frames) == len(STEPS)
+    # What is saved is what was checked: every frame keeps the crop's blank margin on all four sides (a frame laid out
+    # again while it is saved moved its legend below the axes out of the picture).
+    for frame in frames:
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGB"))
+        margin = int(0.08 * 192)
+        for side in (pixels[:margin], pixels[-margin:], pixels[:, :margin], pixels[:, -margin:]):
+            assert (side == 255).all(), "something is drawn in the frame's margin: cut at the edge"
+    crop = explorer.crop_box()
+    width, height = explorer._size()
+    # The crop holds the laid-out frames: the axes' labels at the left edge are inside it (and inside the figure).
+    assert crop.x0 < 0.5 and crop.x1 <= width + 0.2 and crop.y0 >= -0.2 and crop.y1 <= height + 0.2
+    # A crop that cuts a frame is found: the crop without its left half inch.
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
+
+    fig = Figure(figsize=explorer._size())
+    draw_laid_out(fig, float(STEPS[-1]))
+    check_frame(fig, crop)
+    with pytest.raises(ValueError, match="left"):
+        check_frame(fig, Bbox.from_extents(crop.x0 + 0.5, crop.y0, crop.x1, crop.y1), "cut")
+    # Data drawn past its axes is found, and the step is named.
+    with pytest.raises(ValueError, match=r"δ = 0\.1: .*not clipped"):
+        step_explorer(draw_unclipped, STEPS).to_jshtml()
+
+
+def test_print_shows_the_first_the_initial_and_the_last_frame_stacked():
+    import io
+
+    from PIL import Image
+
+    explorer = step_explorer(draw_laid_out, STEPS, initial=0.5)
+    assert explorer.print_steps() == [0.1, 0.5, 0.9]
+    sheet = Image.open(io.BytesIO(explorer._print_png()))
+    one = explorer.crop_box()
+    assert sheet.width == pytest.approx(one.width * 150, abs=2)
+    assert sheet.height > 3 * one.height * 150  # three frames and the gaps between them
+    assert step_explorer(draw_laid_out, STEPS).print_steps() == [0.1, 0.9]  # the initial step is the first
+
+
+def test_frames_of_a_transparent_figure_stay_transparent():
+    """In the course style (transparent figures) the website's frames are transparent too, as static figures are, so
+    dark mode shows them on the page's own colour; matplotlib's animation writer alone would make them white."""
+    import base64
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    with mpl.rc_context({"figure.facecolor": "none", "savefig.transparent": True}):
+        html = step_explorer(draw_iterates, STEPS).to_jshtml()
+    frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', html)[1]
+    alpha = Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGBA").getchannel("A")
+    assert alpha.getextrema()[0] == 0, "the frame's background is opaque"
+    opaque = step_explorer(draw_iterates, STEPS).to_jshtml()  # matplotlib's default: a white figure stays white
+    frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', opaque)[1]
+    assert Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGBA").getchannel("A").getextrema() == (255, 255)

@@ -32,6 +32,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from test_site import CHROMIUM, CHROMIUM_ARGS, _pages, _serve
 
+from lecturelib.explorable import FRAME_DPI
 from lecturelib.plots import MIN_FONT_SIZE, PALETTE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,6 +143,91 @@ def test_no_figure_sets_a_font_smaller_than_the_style():
     assert not small, "\n".join(small)
 
 
+# Text a figure shows: the strings given to matplotlib's text-setting calls and to the keyword arguments that become
+# text (a label, a title). Mathematics goes between dollars (mathtext); an underscore outside them is printed as is.
+TEXT_CALLS = {
+    "set_xlabel", "set_ylabel", "set_title", "suptitle", "supxlabel", "supylabel", "text", "annotate", "figtext",
+    "legend", "set_xticklabels", "set_yticklabels", "set_label", "set_text",
+}  # fmt: skip
+TEXT_KEYWORDS = {"label", "xlabel", "ylabel", "title", "labels", "s", "text"}
+
+
+def _string_parts(node) -> list[str]:
+    """The text of a string expression: a literal, an f-string (each replacement field as "{}"), the strings of a
+    list, a tuple, a conditional or a concatenation."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [text for element in node.elts for text in _string_parts(element)]
+    if isinstance(node, ast.IfExp):
+        return _string_parts(node.body) + _string_parts(node.orelse)
+    if isinstance(node, ast.BinOp):
+        return _string_parts(node.left) + _string_parts(node.right)
+    return []
+
+
+def figure_texts(source: str) -> list[str]:
+    """Every string the code passes to matplotlib as text to draw."""
+    import ast
+
+    texts = []
+    for call in ast.walk(ast.parse(source)):
+        if not isinstance(call, ast.Call):
+            continue
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+        if name in TEXT_CALLS:
+            texts += [text for argument in call.args for text in _string_parts(argument)]
+        texts += [text for kw in call.keywords if kw.arg in TEXT_KEYWORDS for text in _string_parts(kw.value)]
+    return texts
+
+
+def raw_underscores(text: str) -> bool:
+    """An underscore outside ``$...$``: a subscript meant ("x_k", "λ_max") but printed as a literal underscore."""
+    return "_" in re.sub(r"\$[^$]*\$", "", text)
+
+
+def _code_of(path: Path) -> str:
+    if path.suffix == ".py":
+        return path.read_text(encoding="utf-8")
+    cells = [cell.source for cell in jupytext.read(path).cells if cell.cell_type == "code"]
+    # IPython's magics and shell lines are not Python.
+    return "\n".join(line for line in "\n".join(cells).splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
+def test_the_underscore_detector_finds_raw_subscripts():
+    """The detector's positive control: each way a chapter writes figure text, with a raw underscore, is caught."""
+    bad = """
+ax.set(xlabel="step k", ylabel="x_k")
+ax.set_ylabel("sharpness λ_max(∇²ℒ)")
+ax.plot(x, y, label=f"2/δ_{k} (warmup)")
+ax.legend(["a", "|x_k|"])
+fig.suptitle("loss" + " of w_1")
+ax.text(0, 1, "first" if flag else "T_3")
+"""
+    texts = figure_texts(bad)
+    assert len(texts) == 10 and sum(map(raw_underscores, texts)) == 6, texts
+    good = figure_texts('ax.set(ylabel="$x_k$", title=r"$\\lambda_{\\max}(H)$ at step {k}", xlabel="step")')
+    assert len(good) == 3 and not any(map(raw_underscores, good))
+
+
+def test_figure_text_has_no_raw_underscore():
+    """No figure of the book prints an underscore meant as a subscript: mathematics in figures is mathtext."""
+    sources = [*CHAPTERS, *sorted((ROOT / "lecturelib").rglob("*.py"))]
+    texts = {path: figure_texts(_code_of(path)) for path in sources}
+    assert sum(map(len, texts.values())) >= 250, "the detector finds almost no figure text to look at"
+    raw = [
+        f"{path.relative_to(ROOT)}: {text!r}"
+        for path, found in texts.items()
+        for text in found
+        if raw_underscores(text)
+    ]
+    assert not raw, "raw underscores in figure text (write mathematics as $x_k$):\n" + "\n".join(raw)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The built site, in Chromium
 
@@ -175,10 +261,10 @@ def _png_bytes(src: str, html: Path, page: Path) -> bytes:
     return (html / unquote(urlsplit(src).path).lstrip("/")).read_bytes()
 
 
-def _open(browser, url: str, theme: str):
+def _open(browser, url: str, theme: str, width: int = 1280):
     # pydata-sphinx-theme keeps the chosen mode in localStorage ("mode", resolved into "theme"); "auto" would follow
     # the browser's colour scheme, so both are set.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=theme)
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=theme)
     context.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}');")
     context.set_default_timeout(120_000)  # pages with animations are large, and the machine may be busy
     tab = context.new_page()
@@ -206,7 +292,9 @@ SMALL_TEXT = """() => {
 
 
 @pytest.mark.site
-def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, built_site: Path):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, built_site: Path, width: int):
+    """At a wide screen's 1280 px and at a phone's 390 px, every figure (static, and each slider's frame)."""
     from PIL import Image
 
     _, _, pages, serve = site_tools
@@ -214,7 +302,7 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
     with serve(built_site) as server:
         for page in _figure_pages(pages, built_site):
             url = f"{server}/{page.relative_to(built_site).as_posix()}"
-            tab, context = _open(figure_browser, url, "light")
+            tab, context = _open(figure_browser, url, "light", width)
             try:
                 images = tab.evaluate(IMAGES)
                 if not images:
@@ -239,8 +327,12 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
             finally:
                 context.close()
     assert len(rows) >= 30, f"only {len(rows)} figures found"
+    assert sum(abs(row[6] - FRAME_DPI) < 1 for row in rows) >= 3, "the sliders' frames were not measured"
     worst = min(rows)
-    print(f"\n{len(rows)} figures; worst: {worst[1]}: smallest text {worst[2]:.1f} px = {worst[0]:.2f} x small text")
+    print(
+        f"\n{width} px: {len(rows)} figures; worst: {worst[1]}: smallest text {worst[2]:.1f} px = "
+        f"{worst[0]:.2f} x small text ({worst[3]:.1f} px)"
+    )
     assert not failures, "\n".join(failures)
 
 

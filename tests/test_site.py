@@ -270,3 +270,40 @@ def test_homework_pages_offer_the_library_wheel(server: str, built_site: Path):
             assert response.status == 200
             archive = zipfile.ZipFile(BytesIO(response.read()))
         assert "lecturelib/__init__.py" in archive.namelist(), f"{url} is not the lecturelib wheel"
+
+
+def test_every_page_has_a_favicon_drawn_by_the_build(built_site: Path):
+    """Browsers ask every page for an icon: each page links one, and it is a PNG the build wrote (no 404)."""
+    import re
+
+    from PIL import Image
+
+    pages = _pages(built_site)
+    icons = set()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in text[:300]:
+            continue
+        found = re.search(r'<link rel="icon" href="([^"]+)"', text)
+        assert found, f"{page.relative_to(built_site)}: no favicon link"
+        icons.add((page.parent / unquote(found[1])).resolve())
+    assert len(icons) == 1, icons
+    with Image.open(icons.pop()) as icon:
+        assert icon.format == "PNG" and icon.size[0] == icon.size[1] >= 32
+        assert len(icon.convert("RGBA").getcolors(1 << 16) or []) > 10, "the icon is blank"
+
+
+def test_one_search_box_on_a_wide_screen(browser, server: str):
+    """At 1280 px the page offers one search control (the sidebar's field), not a field and a button."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server}/book/02_smoothness_rate.html", wait_until="load")
+        visible = tab.evaluate(
+            """() => [...document.querySelectorAll('.search-button, .search-button-field, input[type=search]')]
+                 .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+                 .map(e => e.className || e.id)"""
+        )
+    finally:
+        context.close()
+    assert len(visible) == 1, f"search controls shown at 1280 px: {visible}"

@@ -8,6 +8,8 @@ A local Sphinx extension (registered in ``_config.yml`` under ``sphinx.local_ext
   page, a second time). The step-size sliders carry their own markup and styles (``lecturelib/explorable.py``);
 - rewrites the bibliography's markup: docutils gives each entry ``role="doc-biblioentry"``, a role that ARIA 1.3
   deprecates and that is not a ``listitem`` of the ``role="list"`` around it. Each entry becomes a list item;
+- gives the reference list its own heading, "References" (a section of the page, in its table of contents), on the
+  website; the PDF prints the list at the end of the book under the same name (``_config.yml``'s ``\bibname``);
 - makes code blocks that scroll sideways focusable, so that a keyboard user can reach and scroll them (axe's
   scrollable-region-focusable): ``tabindex="0"`` in the markup (for readers without scripts), and
   ``accessibility_static/course-a11y.js``, which judges each block again when its size changes. The theme's own
@@ -50,10 +52,30 @@ def _focusable_code(app: Sphinx, pagename: str, templatename: str, context: dict
         context["body"] = body.replace(_CODE_BLOCK, '<div class="highlight"><pre tabindex="0">')
 
 
+def _references_heading(app: Sphinx, doctree) -> None:
+    """Move each page's reference list into a section "References" at the end of the page (HTML builders only)."""
+    if app.builder.format != "html":
+        return
+    from docutils import nodes
+    from sphinxcontrib.bibtex.nodes import bibliography
+
+    for found in list(doctree.findall(bibliography)):
+        page = next(iter(doctree.findall(nodes.section)), None)
+        if page is None:
+            continue
+        section = nodes.section("", ids=["references"], names=["references"])
+        section += nodes.title("References", "References")
+        found.parent.remove(found)
+        section += found
+        page += section
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _add_static_path)
     app.add_css_file(STYLESHEET)
     app.add_js_file(SCRIPT)
     app.connect("html-page-context", _fix_bibliography)
+    # Before Sphinx's collectors (priority 500) record the page's sections for its table of contents.
+    app.connect("doctree-read", _references_heading, priority=450)
     app.connect("html-page-context", _focusable_code)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

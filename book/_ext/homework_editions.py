@@ -20,6 +20,10 @@ What a solution is comes from ``lecturelib.homework.notebook`` (the one definiti
 the ``{solution}`` directive, and everything from ``{solution-start}`` to ``{solution-end}``, which holds the
 grading cells (points, hidden cases) too.
 
+Numbering. A homework exercise is titled "1.1 · A Hessian by hand" in its source (the number the grader's rubric
+uses). On the site and in print it reads "Exercise HW1.1 (A Hessian by hand)", as a lecture's reads "Exercise 2.1
+(title)", with a number that cannot be taken for a chapter's (``NumberHomeworkExercises``); its solution follows.
+
 Downloads. When the builder starts, ``lecturelib.homework.export`` writes the notebooks of every set in
 ``book/homework`` next to the build (``<build>/homework_notebooks/``), and each homework page gets a line near its
 title offering its student notebook (and, in the instructor edition, its instructor notebook) as a Sphinx download,
@@ -31,14 +35,16 @@ the course repository, built then too (``lecturelib_wheel.build_wheel``, pip's `
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx_exercise.directive import SolutionStartDirective
-from sphinx_exercise.nodes import solution_end_node
+from sphinx_exercise.nodes import is_exercise_node, solution_end_node, solution_node
 
 from lecturelib.homework.notebook import GATED_SOLUTION
 
@@ -62,6 +68,33 @@ class HidingSolutionStart(SolutionStartDirective):
         if self.env.app.config.hide_solutions:
             return [hidden_solution_start()]
         return result
+
+
+# A homework exercise's own number, at the start of its title: "1.1 · ".
+_HOMEWORK_NUMBER = re.compile(r"^(\d+\.\d+) · ")
+
+
+class NumberHomeworkExercises(SphinxPostTransform):
+    """ "Exercise (1.1 · Title)" becomes "Exercise HW1.1 (Title)", in an exercise's title and in its solution's.
+
+    Runs after sphinx-exercise has resolved the titles (its post-transforms have priorities 20 and 21).
+    """
+
+    default_priority = 25
+
+    def run(self, **kwargs) -> None:
+        for node in self.document.findall(lambda n: is_exercise_node(n) or isinstance(n, solution_node)):
+            title = node.next_node(nodes.title)
+            if title is None:
+                continue
+            texts = list(title.findall(nodes.Text))
+            numbered = next((text for text in texts if _HOMEWORK_NUMBER.match(str(text))), None)
+            word = next((text for text in texts if str(text).rstrip().endswith("Exercise")), None)
+            if numbered is None or word is None:
+                continue
+            number = _HOMEWORK_NUMBER.match(str(numbered))[1]
+            numbered.parent.replace(numbered, nodes.Text(_HOMEWORK_NUMBER.sub("", str(numbered), count=1)))
+            word.parent.replace(word, nodes.Text(f"{str(word).rstrip()} HW{number}"))
 
 
 def choose_edition(app: Sphinx, config) -> None:
@@ -175,6 +208,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 def setup(app: Sphinx) -> dict:
     app.add_node(hidden_solution_start, html=(lambda self, node: None, lambda self, node: None))
     app.add_directive(GATED_SOLUTION[0], HidingSolutionStart, override=True)
+    app.add_post_transform(NumberHomeworkExercises)
     app.connect("config-inited", choose_edition)
     app.connect("builder-inited", export_notebooks)
     # Before Sphinx's own collectors (priority 500) record images and downloads of the page.

@@ -19,7 +19,15 @@ For the LaTeX builder only it
   lecture 8);
 - names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
   the copy with solutions is never handed out by mistake. Which edition it is comes from ``homework_editions``
-  (``COURSE_EDITION``), which also removes the solutions from the student edition.
+  (``COURSE_EDITION``), which also removes the solutions from the student edition;
+- prints the landing page as a preface before the contents: its sections become run-in headings (rubrics) of one
+  unnumbered chapter instead of five chapters, and the contents follow it (``_config.yml`` leaves the contents out
+  of the template's opening), so the first lecture starts within the first pages;
+- leaves out what is made for the screen: the homework pages' "Download:" line and the "Not answered yet" line a
+  homework check prints under an exercise that has no answer (the slider figures print as a few stacked frames,
+  ``lecturelib.explorable``);
+- titles proofs as the site does: sphinx-proof's LaTeX sets a proof as an admonition with an empty title bar and
+  "Proof." as body text; here the proof is plain text that opens with "Proof." in bold, as on the site.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util.texescape import escape
+
+from lecturelib.homework.result import CheckResult
 
 LECTURE_PREFIX = "book/0"
 HOMEWORK_PREFIX = "book/homework/"
@@ -76,6 +85,42 @@ class NameChapterSections(SphinxPostTransform):
                 section["names"].append(name)
 
 
+class DropScreenOnly(SphinxPostTransform):
+    """Leave out of print what only a screen can use: download lines and unanswered checks' feedback."""
+
+    default_priority = 199
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for paragraph in list(self.document.findall(nodes.paragraph)):
+            if "homework-downloads" in paragraph["classes"]:
+                paragraph.parent.remove(paragraph)
+        unanswered = CheckResult("unanswered", "")._headline()  # "… Not answered yet", as the check prints it
+        for output in list(self.document.findall(nodes.container)):
+            if output.get("nb_element") == "cell_code_output" and output.astext().strip().startswith(unanswered):
+                output.parent.remove(output)
+
+
+class ProofsAsOnTheSite(SphinxPostTransform):
+    """A proof as plain text opening with a bold "Proof." (sphinx-proof's LaTeX: an empty title bar above it)."""
+
+    default_priority = 199
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        for box in list(self.document.findall(nodes.admonition)):
+            if "proof" not in box["classes"] or (box.children and isinstance(box[0], nodes.title)):
+                continue
+            first = box.next_node(nodes.paragraph)
+            if first is not None and first.children and isinstance(first[0], nodes.Text):
+                text = str(first[0])
+                word, _, rest = text.partition(" ")
+                if word.endswith("."):
+                    first.replace(first[0], nodes.Text(" " + rest))
+                    first.insert(0, nodes.strong(word, word))
+            box.replace_self(nodes.container("", *box.children, classes=["proof"]))
+
+
 def _raw(tex: str) -> nodes.raw:
     return nodes.raw("", tex + "\n", format="latex")
 
@@ -104,18 +149,19 @@ class NumberChaptersAsTheSite(SphinxPostTransform):
         root = next(iter(self.document.findall(nodes.section)), None)
         if root is None:
             return
-        # The landing page's opening paragraphs become an unnumbered chapter with the page's title (else they stand
-        # after the contents without a heading), its sections unnumbered chapters; all are in the contents.
-        title = escape(root[0].astext()) if isinstance(root[0], nodes.title) else "Introduction"
-        root.insert(
-            1,
-            _raw(
-                r"\edef\ssmsecnumdepth{\the\value{secnumdepth}}\setcounter{secnumdepth}{-1}"
-                rf"\chapter{{{title}}}"
-            ),
-        )
+        # The landing page is the preface, before the contents: one unnumbered chapter whose sections are run-in
+        # headings. Its pages are numbered in roman, the book from the first lecture on in arabic.
+        for section in [child for child in root.children if isinstance(child, nodes.section)]:
+            if next(iter(section.findall(addnodes.start_of_file)), None) is not None:
+                continue
+            heading = section[0].astext() if isinstance(section[0], nodes.title) else ""
+            section.replace_self([nodes.rubric(heading, heading), *section.children[1:]])
+        root.insert(1, _raw(r"\chapter*{Preface}\pagenumbering{roman}"))
         first = lectures[0]
-        first.parent.insert(first.parent.index(first), _raw(r"\setcounter{secnumdepth}{\ssmsecnumdepth}"))
+        first.parent.insert(
+            first.parent.index(first),
+            _raw(r"\clearpage\begingroup\parskip 0pt\tableofcontents\endgroup\clearpage\pagenumbering{arabic}"),
+        )
         if homework:
             first = homework[0]
             first.parent.insert(first.parent.index(first), _raw(r"\appendix"))
@@ -136,6 +182,8 @@ def name_the_edition(app: Sphinx, env) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(DropHiddenInputs)
+    app.add_post_transform(DropScreenOnly)
+    app.add_post_transform(ProofsAsOnTheSite)
     app.add_post_transform(NameChapterSections)
     app.add_post_transform(NumberChaptersAsTheSite)
     app.connect("env-updated", name_the_edition)
