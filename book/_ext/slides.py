@@ -499,7 +499,13 @@ html[data-theme="dark"] body { background: #14181e; }
 html[data-theme="dark"] .reveal img.slide-figure,
 html[data-theme="dark"] .reveal .step-explorer img { filter: invert(1) hue-rotate(180deg); }
 .reveal .course-line { font-size: 24px; }
+.reveal a { text-decoration: underline; }
 @media print { html[data-theme="dark"] { --r-background-color: #fff; } }
+/* reveal.js breaks the page after every printed slide, the last one too: Chromium then adds a blank last page. */
+html.print-pdf .reveal .slides .pdf-page:last-child { page-break-after: avoid; break-after: avoid; }
+/* reveal.js's print view drops the slides' padding; the slides keep theirs. */
+html.print-pdf .reveal .slides section { padding: 28px 48px !important; }
+html.print-pdf .reveal .slides section.figure-slide { padding: 8px 16px !important; }
 """
 
 _THEME_SCRIPT = """(function () {
@@ -669,7 +675,7 @@ def print_pdfs(out: Path, stems: list[str]) -> None:
                 tab = context.new_page()
                 tab.goto(f"{base}/{stem}.html?print-pdf&theme=light", wait_until="networkidle", timeout=120_000)
                 tab.evaluate(READY)
-                tab.pdf(path=str(out / f"{stem}.pdf"), width=f"{WIDTH}px", height=f"{HEIGHT}px", print_background=True)
+                tab.pdf(path=str(out / f"{stem}.pdf"), prefer_css_page_size=True, print_background=True)
                 tab.close()
             browser.close()
     finally:
@@ -680,6 +686,9 @@ def print_pdfs(out: Path, stems: list[str]) -> None:
 READY = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   if (!Reveal.isReady()) await new Promise(r => Reveal.on('ready', r));
+  if (Reveal.isPrintingPDF()) {  // the print view lays its pages out after 'ready'
+    while (!document.querySelector('.pdf-page')) await new Promise(r => setTimeout(r, 50));
+  }
   await document.fonts.ready;
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 }"""
