@@ -151,13 +151,16 @@ def pytest_collect_file(file_path: Path, parent):
 # - the tests of a module whose module-scoped fixture is expensive (the grader grades a class once; the wheel is built
 #   once; the homework export is written once): split over two workers, it would be made twice.
 # The order in which the groups are handed out keeps both cores busy: the student site (its build comes first, and the
-# other site groups wait for it) on one worker; on the other the portability run, the grader and the instructor
-# solutions graded under every kernel (tests/test_instructor_grades.py), then the student
-# edition's axe run and the instructor edition, which by then find the student build done; then the short units. A
+# other site groups wait for it) on one worker; on the other the portability run, the grader, the README's build
+# command in a fresh clone (which reuses the student build's execution cache), the instructor solutions graded under
+# every kernel (tests/test_instructor_grades.py) and the sandbox's attacks, then the student edition's axe run, the
+# slide decks and the instructor edition, which by then find the student build done; then the short units. A
 # worker takes its next unit when it has two tests or fewer left (``--no-loadscope-reorder`` keeps this order).
 MODULE_GROUPS = (
     "tests/test_portability.py",
     "tests/test_grader.py",
+    "tests/test_grader_attacks.py",
+    "tests/test_readme_commands.py",
     "tests/test_instructor_grades.py",
     "tests/test_wheel.py",
     "tests/test_homework.py",
@@ -172,6 +175,8 @@ def _site_group(item) -> str | None:
         return "site instructor"
     if item.originalname == "test_axe_finds_no_wcag_violation":
         return "site student axe"
+    if item.path.name == "test_slides.py":
+        return "site slides"
     return "site student"
 
 
@@ -179,8 +184,11 @@ ORDER = (
     "site student",
     "tests/test_portability.py",
     "tests/test_grader.py",
+    "tests/test_readme_commands.py",
     "tests/test_instructor_grades.py",
+    "tests/test_grader_attacks.py",
     "site student axe",
+    "site slides",
     "site instructor",
 )
 
