@@ -387,10 +387,9 @@ def test_the_pdf_opens_like_a_book(edition, request):
 def test_print_has_no_screen_wording_and_titles_as_the_site(edition, request):
     pdf = request.getfixturevalue(f"{edition}_pdf")
     text = _flat(" ".join(pages(pdf)))
-    # The captions of the slider figures and the homework pages' lines (the chapters' own sentences that ask the
-    # reader to move a slider are the prose's, not checked here).
-    for screen in ("move the slider", "set by the slider", "Download:", "Not answered yet"):
-        assert screen not in text.replace("- ", ""), f"{edition}: {screen!r} is printed"
+    # The captions and prose of the slider figures and the homework pages' lines.
+    for screen in ("move the slider", "set by the slider", "download:", "not answered yet"):
+        assert screen not in text.replace("- ", "").lower(), f"{edition}: {screen!r} is printed"
     # The download line's file names (the preface's "lecturelib-….whl" names no file).
     assert not re.search(r"lecturelib-\d[\w.+-]*\.whl|\w+\.ipynb\)", text), f"{edition}: a download line is printed"
     # Proofs open with "Proof." as on the site (not an empty title bar above the word).
