@@ -54,7 +54,9 @@ for _folder in [*site.getsitepackages(), {str(ROOT)!r}, os.path.dirname(os.path.
     try:
         with open(os.path.join(_folder, 'sitecustomize.py'), 'w') as _f:
             _f.write('GRADER_PWNED = True\\n')
-        _breaches.append(_folder)
+        # A folder under /tmp (a checkout there) is the sandbox's own scratch space inside: no breach.
+        if os.stat(_folder).st_dev != os.stat('/tmp').st_dev:
+            _breaches.append(_folder)
     except OSError:
         pass
 """,
@@ -83,8 +85,9 @@ except OSError:
 import os
 from ipykernel.connect import get_connection_file
 _breaches = []
-# Paths under /tmp land in the sandbox's own scratch space (the test looks for them on the real disk); the kernel's
-# socket folder is the one folder of the grader's it can see, so a write there counts as a breach.
+# Paths under /tmp land in the sandbox's own scratch space (the test looks for them on the real disk, and a checkout
+# under /tmp is there too); the kernel's socket folder is the one folder of the grader's it can see, so a write there
+# counts as a breach.
 for _path in [{str(out / "grades.csv")!r}, {str(out / "evil.txt")!r}, {str(submissions / "evil.ipynb")!r},
               {str(submissions.parent / "evil.txt")!r}, {str(ROOT / "evil.txt")!r}, '../evil.txt', '/evil.txt',
               os.path.join(os.path.dirname(get_connection_file()), 'evil.txt')]:
@@ -92,7 +95,8 @@ for _path in [{str(out / "grades.csv")!r}, {str(out / "evil.txt")!r}, {str(submi
         os.makedirs(os.path.dirname(os.path.abspath(_path)), exist_ok=True)
         with open(_path, 'w') as _f:
             _f.write('student,total\\nwriter,9999\\n')
-        if not _path.startswith('/tmp/pytest') or 'grade-' in _path:
+        # A path on the scratch space's file system (anything under /tmp, a checkout there too) stays inside.
+        if os.stat(_path).st_dev != os.stat('/tmp').st_dev or 'grade-' in _path:
             _breaches.append(_path)
     except OSError:
         pass

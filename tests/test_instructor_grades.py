@@ -81,7 +81,7 @@ def instructor_notebooks(tmp_path_factory) -> dict[str, Path]:
 def _grade(job: tuple[str, str, Path, Path]) -> tuple[str, str, subprocess.CompletedProcess, float]:
     """Grade the instructor notebook of one set, with the probe appended, in one environment."""
     name, stem, notebook, folder = job
-    submissions = folder / "submissions"
+    submissions = folder.with_name(folder.name + "-submissions")  # beside OUT: the grader refuses one inside the other
     submissions.mkdir(parents=True)
     submission = nbformat.read(notebook, as_version=4)
     submission.cells.append(nbformat.v4.new_code_cell(PROBE))

@@ -303,7 +303,7 @@ WARMUP_MAJORITY = 14
 
 
 def warmup_ensemble(step: float, seed: int, warmup: int, n_steps: int) -> int:
-    """How many of :data:`WARMUP_ENSEMBLE` perturbed starts near the initialization ``seed`` of the tanh network of
+    """How many of ``WARMUP_ENSEMBLE`` perturbed starts near the initialization ``seed`` of the tanh network of
     :ref:`ch-edge_of_stability` diverge within ``n_steps`` of gradient descent to ``step`` with a linear warmup of
     ``warmup`` steps (the starts of :func:`lecturelib.perturbation.perturbed_starts`, seed ``seed``)."""
     from lecturelib.curvature import track_sharpness
@@ -337,9 +337,9 @@ def check_warmup_diagnosis(
     warmup of ``W`` steps, for each ``W`` in ``lengths``.
 
     One training run is chaotic: its outcome can change with the last bits of the start, so the check never grades
-    one run. For each ``W`` it trains an ensemble of :data:`WARMUP_ENSEMBLE` perturbed starts
-    (:func:`warmup_ensemble`, ``n_steps`` steps each) and takes the ensemble's verdict: "diverges" when at least
-    :data:`WARMUP_MAJORITY` of them diverge, "trains" when at most ``WARMUP_ENSEMBLE - WARMUP_MAJORITY`` do. The
+    one run. For each ``W`` it trains an ensemble of ``WARMUP_ENSEMBLE`` perturbed starts
+    (``warmup_ensemble``, ``n_steps`` steps each) and takes the ensemble's verdict: "diverges" when at least
+    ``WARMUP_MAJORITY`` of them diverge, "trains" when at most ``WARMUP_ENSEMBLE - WARMUP_MAJORITY`` do. The
     homework's settings are chosen so that the verdicts are unanimous (20 of 20 either way, measured also under the
     rounding harness); a verdict flips only if at least 7 of 20 runs change outcome, which for an ensemble whose runs
     agree with probability 0.9 each has probability below 0.3% (binomial). A split ensemble (neither verdict) gives
