@@ -75,8 +75,19 @@ def decks(tmp_path_factory, built_site: Path) -> Path:
         return Path(given)
 
     def make(_folder: Path) -> Path:
+        # In a process of its own, as the README runs it: the decks are printed with Playwright's sync API, which
+        # refuses to start inside this session's running browser (its asyncio loop).
         out = built_site.parent / "slides"
-        slides.build_decks(built_site, out, npm_cache=ROOT / "_build" / ".slides-npm")
+        command = [
+            sys.executable,
+            str(ROOT / "book" / "_ext" / "slides.py"),
+            "--site",
+            str(built_site),
+            "--out",
+            str(out),
+        ]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, f"the slides build failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
         return out
 
     return once_per_session(tmp_path_factory, "slides", make)
