@@ -798,6 +798,5 @@ def setup(app) -> dict:
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
+if __name__ == "__main__":  # run as a script, its folder (with course_meta) is first on the path already
     sys.exit(main())
