@@ -19,6 +19,10 @@ tick labels, axis labels, titles, legends) lies inside the frame's crop, and eve
 so no position of the slider shows a cut-off axis or data running over a legend outside the axes. A frame that fails
 raises ``ValueError`` naming the step, so the website build fails instead of showing it.
 
+On a phone (a screen at most ``PHONE_SCREEN`` CSS px wide) the website shows a second set of frames, drawn for the
+phone's text column with the panels stacked (:func:`lecturelib.plots.stack_for_phone`), checked the same way, so
+that the frames' text is as large on a phone as on a wide screen.
+
 In print (the PDF edition) the explorable is a few frames stacked, each one drawn whole: ``print_steps`` chooses
 them (by default the first, the initial and the last position).
 """
@@ -31,6 +35,7 @@ import json
 import re
 import tempfile
 import time
+from binascii import b2a_base64
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -52,6 +57,7 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from lecturelib._checks import FloatArray, function, instance_of, integer_at_least, real_array, real_number, real_pair
+from lecturelib.plots import PHONE_SCREEN, PHONE_WIDTH, stack_for_phone
 
 #: The most slider positions :func:`step_explorer` accepts (the website precomputes one frame per position).
 MAX_POSITIONS = 1000
@@ -153,6 +159,7 @@ html[data-theme="dark"] .step-explorer input { accent-color: var(--pst-color-pri
 _SCRIPT = """<script>
 (function () {
   var id = %(id)s, values = %(values)s, alts = %(alts)s, initial = %(initial)d, tries = 0;
+  var phone = %(phone)s, size = %(size)s, phoneSize = %(phone_size)s;
   function hook() {
     var anim = window["anim" + id];
     if (!anim) { if (++tries < 1000) setTimeout(hook, 10); return; }
@@ -166,6 +173,22 @@ _SCRIPT = """<script>
       output.textContent = values[frame];
       image.alt = alts[frame];
     };
+    if (phone) {
+      // A phone gets the frames drawn for its width (panels stacked), a wide screen the frames drawn for the column.
+      var query = window.matchMedia(%(query)s), wide = anim.frames;
+      var narrow = phone.map(function (src) { var frame = new Image(); frame.src = src; return frame; });
+      var fit = function () {
+        var small = query.matches, box = small ? phoneSize : size;
+        anim.frames = small ? narrow : wide;
+        image.width = box[0];
+        image.height = box[1];
+        image.classList.toggle("step-explorer-phone", small);
+        anim.set_frame(anim.current_frame);
+      };
+      query.addEventListener("change", fit);
+      anim.current_frame = initial;
+      fit();
+    }
     anim.set_frame(initial);
   }
   hook();
@@ -190,18 +213,23 @@ class _FrameFigure(Figure):
             kwargs["transparent"] = True
         buffer = io.BytesIO()
         super().savefig(buffer, **kwargs)
-        # A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
-        # levels, white stays white) at about a third of the bytes. Transparent frames keep their alpha channel.
-        # The frame keeps the resolution it was drawn at in its pHYs chunk, as matplotlib's own PNGs do.
         with Image.open(buffer) as opened:
-            dpi = opened.info.get("dpi")
-            image = opened.convert("RGBA")
-            if image.getchannel("A").getextrema()[0] == 255:
-                frame = image.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE)
-            else:
-                frame = image.quantize(256, method=Image.Quantize.FASTOCTREE)
-            frame.save(fname, format="png", optimize=True, **({"dpi": dpi} if dpi else {}))
+            _save_frame(opened.convert("RGBA"), fname, opened.info.get("dpi"))
         return None
+
+
+def _save_frame(image: Image.Image, target: Any, dpi: tuple[float, float] | None) -> None:
+    """Save one frame as a PNG with a palette.
+
+    A plot has few colours: a 256-colour palette keeps it visually the same (no channel off by more than a few
+    levels, white stays white) at about a third of the bytes. Transparent frames keep their alpha channel. The frame
+    keeps the resolution it was drawn at in its pHYs chunk, as matplotlib's own PNGs do.
+    """
+    if image.getchannel("A").getextrema()[0] == 255:
+        frame = image.convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE)
+    else:
+        frame = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    frame.save(target, format="png", optimize=True, **({"dpi": dpi} if dpi else {}))
 
 
 class StepExplorer:
@@ -366,10 +394,57 @@ class StepExplorer:
                 page = path.read_text(encoding="utf-8")
         finally:
             plt.close(fig)
-        return self._accessible(_CDN_LINK.sub("", page), fig.crop)
+        return self._accessible(_CDN_LINK.sub("", page), fig.crop, self._phone_frames())
 
-    def _accessible(self, page: str, box: Bbox) -> str:
-        """Label the slider, announce the step it shows, describe each frame, start on the initial step."""
+    def _draw_for_phone(self, fig: Figure, step: float) -> bool:
+        """Draw ``step`` on ``fig`` in its phone layout (laid out, and kept so); False if it has none."""
+        fig.clear()
+        fig.set_size_inches(*self._size())
+        fig.set_layout_engine(None)
+        self._draw(fig, step)
+        if stack_for_phone(fig) is None:
+            return False
+        # stack_for_phone laid the figure out without a warning; keep that layout.
+        fig.set_layout_engine("none")
+        return True
+
+    def _phone_frames(self) -> tuple[list[str], Bbox] | None:
+        """The frames for a phone (PNG data URLs, cropped to one box), or ``None`` if the figure has no phone layout
+        that fits a phone's text column.
+
+        Each step is drawn once, in full, and checked (:func:`check_frame`, against its own tight box); then every
+        picture is cropped to the union of those boxes.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = Figure(figsize=self._size(), dpi=FRAME_DPI)
+        canvas = FigureCanvasAgg(fig)
+        drawn: list[tuple[Image.Image, Bbox, tuple[float, float]]] = []
+        for step in self.steps:
+            if not self._draw_for_phone(fig, float(step)):
+                return None
+            box = fig.get_tightbbox()
+            check_frame(fig, box.padded(_PAD_INCHES), f"the phone's frame at {self.value_text(float(step))}")
+            canvas.draw()
+            size = tuple(float(v) for v in fig.get_size_inches())
+            drawn.append((Image.fromarray(np.asarray(canvas.buffer_rgba()).copy()), box, size))
+        if len({size for _, _, size in drawn}) != 1:
+            return None  # the figure's size changed with the step: its frames would not line up
+        crop = Bbox.union([box for _, box, _ in drawn]).padded(_PAD_INCHES)
+        if crop.width > PHONE_WIDTH + 2 * _PAD_INCHES:
+            return None
+        height = drawn[0][2][1]
+        pixels = tuple(round(v * FRAME_DPI) for v in (crop.x0, height - crop.y1, crop.x1, height - crop.y0))
+        frames = []
+        for image, _, _ in drawn:
+            buffer = io.BytesIO()
+            _save_frame(image.crop(pixels), buffer, (FRAME_DPI, FRAME_DPI))  # type: ignore[arg-type]
+            frames.append("data:image/png;base64," + b2a_base64(buffer.getvalue(), newline=False).decode("ascii"))
+        return frames, crop
+
+    def _accessible(self, page: str, box: Bbox, phone: tuple[list[str], Bbox] | None = None) -> str:
+        """Label the slider, announce the step it shows, describe each frame, start on the initial step; on a phone,
+        show the ``phone`` frames (data URLs, and their crop box) instead."""
         found = re.search(r'id="_anim_img(\w+)"', page)
         if found is None:
             raise RuntimeError("matplotlib's animation HTML has changed: no frame image found")
@@ -417,6 +492,10 @@ class StepExplorer:
             "values": json.dumps(values, ensure_ascii=False),
             "alts": json.dumps(alts, ensure_ascii=False),
             "initial": start,
+            "phone": json.dumps(phone[0] if phone else None),
+            "size": json.dumps([width, height]),
+            "phone_size": json.dumps([round(v * CSS_PX_PER_INCH) for v in phone[1].size] if phone else None),
+            "query": json.dumps(f"(max-width: {PHONE_SCREEN}px)"),
         }
         script = _SCRIPT % {k: v.replace("</", "<\\/") if isinstance(v, str) else v for k, v in data.items()}
         return _STYLE + page + script

@@ -228,3 +228,54 @@ def test_frames_of_a_transparent_figure_stay_transparent():
     opaque = step_explorer(draw_iterates, STEPS).to_jshtml()  # matplotlib's default: a white figure stays white
     frame = re.search(r'frames\[0\] = "data:image/png;base64,([^"]+)"', opaque)[1]
     assert Image.open(io.BytesIO(base64.b64decode(frame))).convert("RGBA").getchannel("A").getextrema() == (255, 255)
+
+
+def draw_side_by_side(fig, step):
+    """Like chapter 4's slider: two panels side by side, placed by hand (no layout engine)."""
+    fig.set_layout_engine("none")
+    left, right = fig.subplots(1, 2, gridspec_kw=dict(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.25))
+    left.plot((1 - step) ** np.arange(10), "o-")
+    left.set(title=f"δ = {step:.2f}", xlabel="step k", ylabel="$x_k$")
+    right.semilogy(np.abs(1 - step) ** np.arange(10) + 1e-9)
+    right.set(title="distance", xlabel="step k")
+
+
+def _phone(page):
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+
+    found = re.search(r"var phone = (\[.*?\]|null), size = (\[.*?\]), phoneSize = (\[.*?\]|null);", page)
+    assert found, "the page's script declares no phone frames"
+    phone, size, phone_size = (json.loads(group) for group in found.groups())
+    frames = [Image.open(io.BytesIO(base64.b64decode(f.split(",", 1)[1]))) for f in phone or []]
+    return frames, size, phone_size
+
+
+def test_a_phone_gets_its_own_frames_stacked_for_its_width():
+    from lecturelib.explorable import FRAME_DPI
+    from lecturelib.plots import PHONE_SCREEN, PHONE_WIDTH
+
+    page = step_explorer(draw_side_by_side, STEPS, figsize=(6.8, 3.4)).to_jshtml()
+    frames, size, phone_size = _phone(page)
+    assert len(frames) == len(STEPS) and len({f.size for f in frames}) == 1
+    width, height = frames[0].size
+    assert width <= (PHONE_WIDTH + 0.2) * FRAME_DPI, "a phone frame fits the phone's text column"
+    assert height > width, "the two panels are stacked"
+    assert abs(phone_size[0] - width / 2) <= 1 and abs(phone_size[1] - height / 2) <= 1, "shown at half its pixels"
+    assert size[0] > phone_size[0]
+    assert len({f.tobytes() for f in frames}) == len(STEPS), "each step its own phone frame"
+    assert f'"(max-width: {PHONE_SCREEN}px)"' in page, "the phone frames are swapped in on narrow screens"
+
+
+def test_an_explorable_whose_text_cannot_fit_a_phone_keeps_one_set_of_frames():
+    def draw_long_title(fig, step):
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, step])
+        ax.set_title("$" + "+".join(f"x_{{{k}}}" for k in range(40)) + "$")  # one formula: it cannot be broken
+
+    page = step_explorer(draw_long_title, STEPS, figsize=(6.8, 3.0)).to_jshtml()
+    frames, size, phone_size = _phone(page)
+    assert frames == [] and phone_size is None and size[0] > 0

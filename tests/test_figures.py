@@ -33,7 +33,7 @@ from matplotlib.colors import to_rgb
 from test_site import CHROMIUM, CHROMIUM_ARGS, _pages, _serve
 
 from lecturelib.explorable import FRAME_DPI
-from lecturelib.plots import MIN_FONT_SIZE, PALETTE
+from lecturelib.plots import MIN_FONT_SIZE, PALETTE, PHONE_SCREEN
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.md")) + sorted((ROOT / "book" / "homework").glob("*.md"))
@@ -276,9 +276,14 @@ def _open(browser, url: str, theme: str, width: int = 1280):
 IMAGES = """() => Array.from(document.querySelectorAll('article img')).map((img, i) => {
   img.setAttribute('data-figure-index', i);
   const box = img.getBoundingClientRect();
+  let scroller = null;  // the nearest box around the image that scrolls sideways
+  for (let up = img.parentElement; up && up.tagName !== 'ARTICLE'; up = up.parentElement) {
+    if (up.scrollWidth > up.clientWidth + 1 && getComputedStyle(up).overflowX !== 'visible') { scroller = up; break; }
+  }
   return {index: i, src: img.currentSrc || img.src, natural: img.naturalWidth, shown: box.width,
           visible: box.width > 0 && getComputedStyle(img).display !== 'none',
-          alt: img.getAttribute('alt') || ''};
+          phone: (img.currentSrc || img.src).endsWith('-phone.png') || img.classList.contains('step-explorer-phone'),
+          scrolls: scroller !== null, alt: img.getAttribute('alt') || ''};
 })"""
 
 SMALL_TEXT = """() => {
@@ -298,7 +303,7 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
     from PIL import Image
 
     _, _, pages, serve = site_tools
-    rows, failures = [], []
+    rows, failures, served = [], [], []
     with serve(built_site) as server:
         for page in _figure_pages(pages, built_site):
             url = f"{server}/{page.relative_to(built_site).as_posix()}"
@@ -313,10 +318,12 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
                         continue  # an animation's hidden frame buffer, or a collapsed solution
                     png = Image.open(io.BytesIO(_png_bytes(image["src"], built_site, page)))
                     dpi = float(png.info.get("dpi", (72, 72))[0])
-                    px_per_point = dpi / 72 * image["shown"] / image["natural"]
+                    # The file's own pixels: a phone source declared "2x" reports half of them as naturalWidth.
+                    px_per_point = dpi / 72 * image["shown"] / png.size[0]
                     smallest_px = MIN_FONT_SIZE * px_per_point
                     ratio = smallest_px / small_px
                     name = f"{page.relative_to(built_site).as_posix()} image {image['index']}"
+                    served.append((name, image["phone"], image["scrolls"]))
                     rows.append((ratio, name, smallest_px, small_px, image["natural"], image["shown"], dpi))
                     if ratio < LEGIBLE_FRACTION:
                         failures.append(
@@ -329,11 +336,18 @@ def test_figure_text_is_legible_at_the_size_shown(figure_browser, site_tools, bu
     assert len(rows) >= 30, f"only {len(rows)} figures found"
     assert sum(abs(row[6] - FRAME_DPI) < 1 for row in rows) >= 3, "the sliders' frames were not measured"
     worst = min(rows)
+    phones = sum(phone for _, phone, _ in served)
     print(
-        f"\n{width} px: {len(rows)} figures; worst: {worst[1]}: smallest text {worst[2]:.1f} px = "
-        f"{worst[0]:.2f} x small text ({worst[3]:.1f} px)"
+        f"\n{width} px: {len(rows)} figures, {phones} in their phone layout; worst: {worst[1]}: smallest text "
+        f"{worst[2]:.1f} px = {worst[0]:.2f} x small text ({worst[3]:.1f} px)"
     )
     assert not failures, "\n".join(failures)
+    if width <= PHONE_SCREEN:
+        # Every figure, static and slider, is drawn for the phone and shown whole: nothing to scroll sideways.
+        assert not [name for name, phone, _ in served if not phone], "figures without a phone layout on a phone"
+        assert not [name for name, _, scrolls in served if scrolls], "figures that scroll sideways on a phone"
+    else:
+        assert phones == 0, "a wide screen is served a phone layout"
 
 
 BACKGROUND = """(index) => {
