@@ -21,7 +21,8 @@ raises ``ValueError`` naming the step, so the website build fails instead of sho
 
 On a phone (a screen at most ``PHONE_SCREEN`` CSS px wide) the website shows a second set of frames, drawn for the
 phone's text column with the panels stacked (:func:`lecturelib.plots.stack_for_phone`), checked the same way, so
-that the frames' text is as large on a phone as on a wide screen.
+that the frames' text is as large on a phone as on a wide screen. They are drawn when the website's build asks for
+them (:func:`lecturelib.plots.phone_figures_wanted`).
 
 In print (the PDF edition) the explorable is a few frames stacked, each one drawn whole: ``print_steps`` chooses
 them (by default the first, the initial and the last position).
@@ -57,7 +58,7 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from lecturelib._checks import FloatArray, function, instance_of, integer_at_least, real_array, real_number, real_pair
-from lecturelib.plots import PHONE_SCREEN, PHONE_WIDTH, stack_for_phone
+from lecturelib.plots import PHONE_SCREEN, PHONE_WIDTH, phone_figures_wanted, stack_for_phone
 
 #: The most slider positions :func:`step_explorer` accepts (the website precomputes one frame per position).
 MAX_POSITIONS = 1000
@@ -394,7 +395,9 @@ class StepExplorer:
                 page = path.read_text(encoding="utf-8")
         finally:
             plt.close(fig)
-        return self._accessible(_CDN_LINK.sub("", page), fig.crop, self._phone_frames())
+        return self._accessible(
+            _CDN_LINK.sub("", page), fig.crop, self._phone_frames() if phone_figures_wanted() else None
+        )
 
     def _draw_for_phone(self, fig: Figure, step: float) -> bool:
         """Draw ``step`` on ``fig`` in its phone layout (laid out, and kept so); False if it has none."""

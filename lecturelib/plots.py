@@ -8,6 +8,7 @@ themes. The cobweb diagram is introduced in :ref:`ch-dynamical_system` and used 
 
 from __future__ import annotations
 
+import os
 import struct
 import warnings
 import zlib
@@ -44,10 +45,12 @@ __all__ = [
     "COURSE_STYLE",
     "MIN_FONT_SIZE",
     "PALETTE",
+    "PHONE_FIGURES_ENV",
     "PHONE_SCREEN",
     "PHONE_WIDTH",
     "cobweb",
     "cobweb_path",
+    "phone_figures_wanted",
     "phone_png",
     "split_phone_png",
     "stack_for_phone",
@@ -67,6 +70,26 @@ PHONE_WIDTH = 3.42
 #: The widest screen (CSS px) that the website serves a figure's phone layout to; wider screens get the figure as
 #: drawn for :data:`COLUMN_WIDTH`.
 PHONE_SCREEN = 640
+
+#: The environment variable that asks for phone layouts: set to ``1`` (the website's build sets it for the notebooks
+#: it executes, ``book/_ext/phone_figures.py``), figures and explorables are drawn a second time for a phone. Unset,
+#: nothing is drawn twice: in Jupyter, and in the tests' other executions, only the website would use them.
+PHONE_FIGURES_ENV = "LECTURELIB_PHONE_FIGURES"
+
+
+def phone_figures_wanted() -> bool:
+    """Whether figures are drawn a second time in their phone layout (``LECTURELIB_PHONE_FIGURES=1``).
+
+    Raises
+    ------
+    ValueError
+        If the variable holds anything but ``0``, ``1`` or nothing.
+    """
+    value = os.environ.get(PHONE_FIGURES_ENV, "").strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{PHONE_FIGURES_ENV} must be 1 (draw phone layouts), 0 or unset, got {value!r}")
+    return value == "1"
+
 
 #: The colour cycle ``C0``-``C9``: matplotlib's ten "tab" hues, darkened where needed so that every colour has a
 #: contrast of at least 4:1 against the white page, and (after the site's dark-mode filter, ``invert(1)
@@ -467,8 +490,8 @@ def _png_for_the_column(fig: Figure) -> tuple[str, dict] | None:
     """A figure as a PNG at twice its ``dpi`` (sharp on high-density screens), declared at its drawn width.
 
     Only the width goes into the output's metadata (no height), so that a narrow screen can scale the image down
-    without distorting it. The PNG carries the figure's phone layout (:func:`stack_for_phone`, :func:`phone_png`)
-    when the figure has one that fits a phone's width.
+    without distorting it. For the website (:func:`phone_figures_wanted`) the PNG carries the figure's phone layout
+    (:func:`stack_for_phone`, :func:`phone_png`) when the figure has one that fits a phone's width.
     """
     from IPython.core.pylabtools import print_figure
 
@@ -476,7 +499,7 @@ def _png_for_the_column(fig: Figure) -> tuple[str, dict] | None:
     if data is None:
         return None
     width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
-    phone = _phone_layout_png(fig)
+    phone = _phone_layout_png(fig) if phone_figures_wanted() else None
     if phone is not None:
         data = phone_png(data, phone)
     return b2a_base64(data, newline=False).decode("ascii"), {"width": width // 2}

@@ -254,10 +254,11 @@ def _phone(page):
     return frames, size, phone_size
 
 
-def test_a_phone_gets_its_own_frames_stacked_for_its_width():
+def test_a_phone_gets_its_own_frames_stacked_for_its_width(monkeypatch):
     from lecturelib.explorable import FRAME_DPI
     from lecturelib.plots import PHONE_SCREEN, PHONE_WIDTH
 
+    monkeypatch.setenv("LECTURELIB_PHONE_FIGURES", "1")
     page = step_explorer(draw_side_by_side, STEPS, figsize=(6.8, 3.4)).to_jshtml()
     frames, size, phone_size = _phone(page)
     assert len(frames) == len(STEPS) and len({f.size for f in frames}) == 1
@@ -270,12 +271,16 @@ def test_a_phone_gets_its_own_frames_stacked_for_its_width():
     assert f'"(max-width: {PHONE_SCREEN}px)"' in page, "the phone frames are swapped in on narrow screens"
 
 
-def test_an_explorable_whose_text_cannot_fit_a_phone_keeps_one_set_of_frames():
+def test_an_explorable_whose_text_cannot_fit_a_phone_keeps_one_set_of_frames(monkeypatch):
     def draw_long_title(fig, step):
         ax = fig.subplots()
         ax.plot([0, 1], [0, step])
         ax.set_title("$" + "+".join(f"x_{{{k}}}" for k in range(40)) + "$")  # one formula: it cannot be broken
 
+    monkeypatch.setenv("LECTURELIB_PHONE_FIGURES", "1")
     page = step_explorer(draw_long_title, STEPS, figsize=(6.8, 3.0)).to_jshtml()
     frames, size, phone_size = _phone(page)
     assert frames == [] and phone_size is None and size[0] > 0
+    monkeypatch.setenv("LECTURELIB_PHONE_FIGURES", "0")  # not asked for: one set of frames, none for a phone
+    frames, _, phone_size = _phone(step_explorer(draw_side_by_side, STEPS, figsize=(6.8, 3.4)).to_jshtml())
+    assert frames == [] and phone_size is None

@@ -209,7 +209,29 @@ def test_a_figure_whose_text_cannot_fit_a_phone_has_no_phone_layout():
         plt.close(fig)
 
 
-def test_the_phone_layout_travels_inside_the_png_and_comes_out_whole():
+def test_phone_layouts_are_drawn_only_when_asked_for(monkeypatch):
+    import base64
+
+    import matplotlib as mpl
+
+    from lecturelib.plots import PHONE_FIGURES_ENV, _png_for_the_column, phone_figures_wanted, split_phone_png
+
+    with mpl.rc_context():
+        fig, _ = _two_panels()
+        for value, wanted in (("", False), ("0", False), ("1", True)):
+            monkeypatch.setenv(PHONE_FIGURES_ENV, value)
+            assert phone_figures_wanted() is wanted
+            data, _ = _png_for_the_column(fig)
+            assert (split_phone_png(base64.b64decode(data))[1] is not None) is wanted, value
+        monkeypatch.delenv(PHONE_FIGURES_ENV)
+        assert not phone_figures_wanted()
+        monkeypatch.setenv(PHONE_FIGURES_ENV, "yes")
+        with pytest.raises(ValueError, match=PHONE_FIGURES_ENV):
+            phone_figures_wanted()
+        plt.close(fig)
+
+
+def test_the_phone_layout_travels_inside_the_png_and_comes_out_whole(monkeypatch):
     import base64
     import io
 
@@ -218,6 +240,7 @@ def test_the_phone_layout_travels_inside_the_png_and_comes_out_whole():
 
     from lecturelib.plots import PHONE_WIDTH, _png_for_the_column, phone_png, split_phone_png, use_course_style
 
+    monkeypatch.setenv("LECTURELIB_PHONE_FIGURES", "1")
     with mpl.rc_context():
         use_course_style()
         fig, _ = _two_panels()

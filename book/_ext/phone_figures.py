@@ -5,8 +5,11 @@ would be half the size of the page's small text. So ``lecturelib.plots.use_cours
 as laid out by the chapter, and in its phone layout (its panels stacked in one column, drawn for the phone's width:
 ``lecturelib.plots.stack_for_phone``), which travels inside the figure's PNG (``lecturelib.plots.phone_png``).
 
-Here the HTML builder takes the two apart: the phone layout is written beside the figure in ``_images/`` and the
-figure becomes a ``<picture>`` whose ``<source>`` serves it to screens at most ``PHONE_SCREEN`` px wide, at its
+The build asks for the phone layouts (``LECTURELIB_PHONE_FIGURES=1`` in the environment the notebooks' kernels start
+from, before any is executed), whatever its builder, so that the shared execution cache holds the same outputs for
+the website and the PDF. The HTML builder takes the two apart:
+the phone layout is written beside the figure in ``_images/`` and the figure becomes a ``<picture>`` whose
+``<source>`` serves it to screens at most ``PHONE_SCREEN`` px wide, at its
 drawn size (``2x``: drawn at twice the CSS pixels); wider screens get the figure as before. When the build has
 finished, the chunk is taken out of the published PNGs, so a wide screen downloads only what it shows. The LaTeX
 builder leaves the figures alone (TeX ignores the chunk, and the PDF shows the wide layout). The sliders' frames
@@ -23,7 +26,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from lecturelib.plots import PHONE_SCREEN, split_phone_png
+from lecturelib.plots import PHONE_FIGURES_ENV, PHONE_SCREEN, split_phone_png
 
 _SUFFIX = "-phone.png"
 
@@ -77,7 +80,15 @@ def _strip_published(app: Sphinx, exception: Exception | None) -> None:
             png.write_bytes(wide)
 
 
+def _ask_for_phone_layouts(app: Sphinx, config) -> None:
+    # The notebooks' kernels start from this process's environment: their figures carry phone layouts. Every
+    # builder asks, so that the execution cache (shared by the website and the PDF builds) holds the same outputs
+    # whichever build ran first; TeX skips the chunk.
+    os.environ[PHONE_FIGURES_ENV] = "1"
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _ask_for_phone_layouts)
     app.add_node(nodes.image, override=True, html=(visit_image, depart_image))
     app.connect("build-finished", _strip_published)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
