@@ -87,6 +87,49 @@ def test_palette_is_readable_on_both_themes(colour):
     assert contrast(dark_mode_filter(rgb), to_rgb(PAGE_DARK)) >= GRAPHICS_CONTRAST, colour
 
 
+# A class colour of a map (a figure coloured cell by cell) against the page: a lone pixel of a colour closer to the
+# page than this reads as a hole in the map.
+MAP_CLASS_CONTRAST = 2.0
+
+
+def _class_colours(path: Path, name: str = "colours") -> list[str]:
+    """The list literal a chapter assigns to ``name`` (the class colours of a map)."""
+    import ast
+
+    for cell in jupytext.read(path).cells:
+        if cell.cell_type != "code" or f"{name} = [" not in cell.source:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+                return ast.literal_eval(node.value)
+    raise AssertionError(f"{path.name} assigns no list to {name}")
+
+
+def _stands_out_from_the_page(colour: str) -> bool:
+    import matplotlib as mpl
+
+    from lecturelib.plots import COURSE_STYLE
+
+    with mpl.rc_context(COURSE_STYLE):  # "C0".."C9" are the course palette's colours, as in the chapters
+        rgb = to_rgb(colour)
+    return (
+        contrast(rgb, to_rgb(PAGE_LIGHT)) >= MAP_CLASS_CONTRAST
+        and contrast(dark_mode_filter(rgb), to_rgb(PAGE_DARK)) >= MAP_CLASS_CONTRAST
+    )
+
+
+def test_no_class_of_the_basin_map_reads_as_a_hole():
+    """Fig. 4.3 (the basin map of f2) colours every pixel by its class, and its ragged bands are full of lone pixels:
+    each class's colour stands apart from the page in both themes, so none of them looks like the page showing
+    through (the chapter checks that no pixel is transparent). "Diverged" was #e8e8e8 once: 1.23:1 on the white page
+    and, after the dark-mode filter, 1.01:1 on the dark one."""
+    colours = _class_colours(ROOT / "book" / "04_three_examples.md")
+    assert len(colours) == 7, colours
+    assert not _stands_out_from_the_page("#e8e8e8")  # the detector's positive control
+    close = [colour for colour in colours if not _stands_out_from_the_page(colour)]
+    assert not close, f"Fig. 4.3: class colours that read as the page in a theme: {close}"
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The chapters' sources
 

@@ -342,26 +342,7 @@ def test_instructor_pdf_has_every_solution(instructor_pdf):
     assert "instructor edition" in pages(instructor_pdf)[0]
 
 
-@pytest.mark.parametrize(
-    "edition",
-    [
-        pytest.param(
-            "student",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="chapter 10's imports cell, a code box at a page break, is 2.2 pt too tall; open in issue 22",
-            ),
-        ),
-        pytest.param(
-            "instructor",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="two solution boxes that end in a code output and break across a page are 0.6 pt and 12.7 pt "
-                "too tall (a code box split inside the framed solution box); open in issue 22",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("edition", ["student", "instructor"])
 def test_no_overfull_vbox_in_the_latex_log(edition, request):
     """No page is taller than the page: a figure and its caption, or a box, never run over the running foot."""
     pdf = request.getfixturevalue(f"{edition}_pdf")

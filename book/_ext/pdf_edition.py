@@ -27,10 +27,15 @@ For the LaTeX builder only it
   homework check prints under an exercise that has no answer (the slider figures print as a few stacked frames,
   ``lecturelib.explorable``);
 - titles proofs as the site does: sphinx-proof's LaTeX sets a proof as an admonition with an empty title bar and
-  "Proof." as body text; here the proof is plain text that opens with "Proof." in bold, as on the site.
+  "Proof." as body text; here the proof is plain text that opens with "Proof." in bold, as on the site;
+- breaks boxes across pages cleanly (``coursebreaks.sty`` beside this file, copied into the LaTeX folder and loaded
+  after Sphinx's own packages): no piece of a code block or solution box runs over the running foot, and no title
+  row or heading is left alone at the foot of a page.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
@@ -42,6 +47,7 @@ from lecturelib.homework.result import CheckResult
 LECTURE_PREFIX = "book/0"
 HOMEWORK_PREFIX = "book/homework/"
 TARGET = "step-size-matters"
+BREAKS = Path(__file__).with_name("coursebreaks.sty")
 
 
 class DropHiddenInputs(SphinxPostTransform):
@@ -180,7 +186,15 @@ def name_the_edition(app: Sphinx, env) -> None:
     app.config.latex_documents = documents
 
 
+def add_page_breaks_package(app: Sphinx, config) -> None:
+    """Copy ``coursebreaks.sty`` into the LaTeX folder with the build (an absolute path is taken as it is)."""
+    if str(BREAKS) not in map(str, config.latex_additional_files):
+        config.latex_additional_files = [*config.latex_additional_files, str(BREAKS)]
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", add_page_breaks_package)
+    app.add_latex_package(BREAKS.stem)
     app.add_post_transform(DropHiddenInputs)
     app.add_post_transform(DropScreenOnly)
     app.add_post_transform(ProofsAsOnTheSite)
