@@ -443,17 +443,11 @@ def _legend_below(legend: Any, renderer: Any, undo: list[Callable[[], None]]) ->
 
 
 def _inside(fig: Figure, tolerance: float = 0.02) -> bool:
-    """Whether everything the figure draws lies inside it (inches, up to ``tolerance``): no title or label sticks out
-    of the phone's width, which no layout engine shrinks."""
+    """Whether everything the figure draws lies within its width (inches, up to ``tolerance``): no title or label
+    sticks out of the phone's width, which no layout engine shrinks. (Height is free: the picture is cropped to what
+    is drawn, and a phone scrolls down.)"""
     box = fig.get_tightbbox()
-    width, height = fig.get_size_inches()
-    return (
-        box is not None
-        and box.x0 >= -tolerance
-        and box.y0 >= -tolerance
-        and box.x1 <= width + tolerance
-        and (box.y1 <= height + tolerance)
-    )
+    return box is not None and box.x0 >= -tolerance and box.x1 <= float(fig.get_size_inches()[0]) + tolerance
 
 
 def _lays_out_cleanly(fig: Figure) -> bool:
