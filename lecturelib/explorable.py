@@ -429,7 +429,7 @@ class StepExplorer:
             box = fig.get_tightbbox()
             check_frame(fig, box.padded(_PAD_INCHES), f"the phone's frame at {self.value_text(float(step))}")
             canvas.draw()
-            size = tuple(float(v) for v in fig.get_size_inches())
+            size = (float(fig.get_size_inches()[0]), float(fig.get_size_inches()[1]))
             drawn.append((Image.fromarray(np.asarray(canvas.buffer_rgba()).copy()), box, size))
         if len({size for _, _, size in drawn}) != 1:
             return None  # the figure's size changed with the step: its frames would not line up
@@ -441,7 +441,7 @@ class StepExplorer:
         frames = []
         for image, _, _ in drawn:
             buffer = io.BytesIO()
-            _save_frame(image.crop(pixels), buffer, (FRAME_DPI, FRAME_DPI))  # type: ignore[arg-type]
+            _save_frame(image.crop(pixels), buffer, (FRAME_DPI, FRAME_DPI))
             frames.append("data:image/png;base64," + b2a_base64(buffer.getvalue(), newline=False).decode("ascii"))
         return frames, crop
 

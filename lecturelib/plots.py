@@ -14,7 +14,8 @@ import warnings
 import zlib
 from binascii import b2a_base64
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import matplotlib as mpl
 import numpy as np
@@ -251,10 +252,10 @@ def stack_for_phone(fig: Figure, width: float = PHONE_WIDTH) -> Callable[[], Non
     if side_by_side and any(specs[ax] is not cells[owner[ax]] for ax in axes):
         return None  # a panel holding a nested grid (a colour bar beside it, say) cannot be moved whole
 
-    old_size = tuple(float(v) for v in fig.get_size_inches())
+    old_size = (float(fig.get_size_inches()[0]), float(fig.get_size_inches()[1]))
     old_engine = fig.get_layout_engine()
     old_params = {k: getattr(fig.subplotpars, k) for k in ("left", "bottom", "right", "top", "wspace", "hspace")}
-    relabel: list[Callable[[], None]] = []
+    relabel: list[Callable[[], object]] = []
     slots = _slot_heights(fig, [cells[k] for k in order])
     new_slots = []
     for key, slot in zip(order, slots, strict=True):
@@ -269,7 +270,15 @@ def stack_for_phone(fig: Figure, width: float = PHONE_WIDTH) -> Callable[[], Non
         _show_shared_labels(axes, relabel)
     fig.set_size_inches(width, sum(new_slots))
     if old_engine is None or isinstance(old_engine, PlaceHolderLayoutEngine):  # laid out once, or by hand
-        fig.set_layout_engine("tight")
+        try:
+            fig.set_layout_engine("tight")
+        except RuntimeError:  # a colour bar placed for another engine: matplotlib refuses to switch
+            fig.set_size_inches(*old_size)
+            for ax, spec in specs.items():
+                ax.set_subplotspec(spec)  # type: ignore[arg-type]
+            for step in reversed(relabel):
+                step()
+            return None
 
     def restore() -> None:
         # The tight layout adjusts the figure's subplot parameters, which place every panel of a plain grid: put
@@ -292,6 +301,19 @@ def stack_for_phone(fig: Figure, width: float = PHONE_WIDTH) -> Callable[[], Non
     return restore
 
 
+def _itself(text: Any) -> Any:
+    return text
+
+
+def _entry(legend: Any, index: int) -> Any:
+    """A legend's entry, looked up again (rebuilding a legend's box makes new entries)."""
+    return legend.get_texts()[index]
+
+
+def _set_text(find: Callable[[], Any], text: str) -> None:
+    find().set_text(text)
+
+
 def _break_line(text: str) -> str | None:
     """``text`` with its last line broken in two at the space nearest its middle that is outside ``$...$`` (mathtext
     cannot span lines), or ``None`` if it has no such space."""
@@ -308,7 +330,7 @@ def _break_line(text: str) -> str | None:
     return (head + "\n" if head else "") + line[:cut] + "\n" + line[cut + 1 :]
 
 
-def _fit_texts(fig: Figure, undo: list[Callable[[], None]], rounds: int = 4) -> None:
+def _fit_texts(fig: Figure, undo: list[Callable[[], object]], rounds: int = 4) -> None:
     """Make the figure's text fit its (phone's) width: move a legend that sticks out of its axes under them, give a
     legend wider than the figure one column, and break titles, axis labels, annotations and legend entries that are
     wider than the figure, or stick out of it, into lines. Each change is undone by ``undo`` (in reverse order)."""
@@ -324,16 +346,16 @@ def _fit_texts(fig: Figure, undo: list[Callable[[], None]], rounds: int = 4) -> 
         changed = False
         texts: list[tuple[Any, Callable[[], Any]]] = []  # each text, and how to find it again after a rebuild
         if fig._suptitle is not None:  # type: ignore[attr-defined]
-            texts.append((fig._suptitle, lambda: fig._suptitle))  # type: ignore[attr-defined]
+            texts.append((fig._suptitle, partial(getattr, fig, "_suptitle")))  # type: ignore[attr-defined]
         for ax in fig.axes:
             for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label, *ax.texts):  # type: ignore
-                texts.append((text, lambda text=text: text))
+                texts.append((text, partial(_itself, text)))
         entries = []
         for legend in [ax.get_legend() for ax in fig.axes] + list(fig.legends):
             if legend is not None:
                 for i, text in enumerate(legend.get_texts()):
                     entries.append(text)
-                    texts.append((text, lambda legend=legend, i=i: legend.get_texts()[i]))
+                    texts.append((text, partial(_entry, legend, i)))
         for text, find in texts:
             if not text.get_visible() or not text.get_text():
                 continue
@@ -346,14 +368,14 @@ def _fit_texts(fig: Figure, undo: list[Callable[[], None]], rounds: int = 4) -> 
             if broken is not None:
                 old = text.get_text()
                 text.set_text(broken)
-                undo.append(lambda find=find, old=old: find().set_text(old))
+                undo.append(partial(_set_text, find, old))
                 changed = True
         if not changed:
             return
 
 
 def _fit_legends(
-    fig: Figure, renderer: Any, limit: float, undo: list[Callable[[], None]], moved: dict[int, float]
+    fig: Figure, renderer: Any, limit: float, undo: list[Callable[[], object]], moved: dict[int, float]
 ) -> bool:
     """Move legends beside their axes, or wider than them, under them; give a legend wider than ``limit`` one column.
     True if any changed."""
@@ -382,7 +404,7 @@ def _fit_legends(
         columns = getattr(legend, "_ncols", 1)
         if (box.width > limit or box.x0 < -1 or box.x1 > fig.bbox.width + 1) and columns > 1:
             if _legend_columns(legend, 1):
-                undo.append(lambda legend=legend, columns=columns: _legend_columns(legend, columns))
+                undo.append(partial(_legend_columns, legend, columns))
                 changed = True
     return changed
 
@@ -410,7 +432,7 @@ def _drop_below(ax: Axes, renderer: Any) -> float:
     """How far (inches) the x axis's tick labels and label reach below the axes, plus a small gap."""
     below = ax.xaxis.get_tightbbox(renderer)
     reach = ax.bbox.y0 - below.y0 if below is not None else 0.0
-    return max(reach, 0.0) / ax.figure.dpi + 0.05  # type: ignore[union-attr]
+    return max(reach, 0.0) / ax.figure.dpi + 0.05
 
 
 def _anchor_below(legend: Any, drop: float) -> None:
@@ -421,7 +443,7 @@ def _anchor_below(legend: Any, drop: float) -> None:
     legend.set_bbox_to_anchor((0.5, 0.0), transform=where)
 
 
-def _legend_below(legend: Any, renderer: Any, undo: list[Callable[[], None]]) -> float:
+def _legend_below(legend: Any, renderer: Any, undo: list[Callable[[], object]]) -> float:
     """Move a legend placed beside its axes to below them, centred on the figure; return its drop (inches)."""
     # The anchor as stored (set_bbox_to_anchor would wrap a stored, transformed box in a second transform).
     old_loc, old_anchor = legend._loc, legend._bbox_to_anchor
@@ -460,10 +482,11 @@ def _lays_out_cleanly(fig: Figure) -> bool:
     return not any(issubclass(w.category, UserWarning) and "layout" in str(w.message).lower() for w in caught)
 
 
-def _show_shared_labels(axes: list[Axes], restore_steps: list[Callable[[], None]]) -> None:
+def _show_shared_labels(axes: list[Axes], restore_steps: list[Callable[[], object]]) -> None:
     """Give back the tick labels (and the axis label) that sharing an axis with a neighbour had hidden."""
     for ax in axes:
-        for name, side in (("y", "labelleft"), ("x", "labelbottom")):
+        pairs: tuple[tuple[Literal["x", "y"], str], ...] = (("y", "labelleft"), ("x", "labelbottom"))
+        for name, side in pairs:
             axis = ax.yaxis if name == "y" else ax.xaxis
             shared = ax.get_shared_y_axes() if name == "y" else ax.get_shared_x_axes()
             siblings = [s for s in shared.get_siblings(ax) if s is not ax and s in axes]
@@ -471,13 +494,13 @@ def _show_shared_labels(axes: list[Axes], restore_steps: list[Callable[[], None]
                 continue
             if axis.get_tick_params().get(side) is False:
                 ax.tick_params(axis=name, **{side: True})
-                restore_steps.append(lambda ax=ax, name=name, side=side: ax.tick_params(axis=name, **{side: False}))
+                restore_steps.append(partial(ax.tick_params, axis=name, **{side: False}))
             if not axis.get_label_text():
                 labels = [(s.yaxis if name == "y" else s.xaxis).get_label_text() for s in siblings]
                 labels = [text for text in labels if text]
                 if labels:
                     axis.set_label_text(labels[0])
-                    restore_steps.append(lambda axis=axis: axis.set_label_text(""))
+                    restore_steps.append(partial(axis.set_label_text, ""))
 
 
 def _png_for_the_column(fig: Figure) -> tuple[str, dict] | None:
