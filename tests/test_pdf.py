@@ -4,13 +4,14 @@ Each PDF is built into the same folder as the website build of the same edition 
 ``built_site`` and ``instructor_site`` of ``tests/conftest.py``), so it reuses that build's execution cache and no
 notebook runs twice. The checks compare the PDF with the website it is printed from:
 
-- every chapter of ``_toc.yml`` is there with its title and number (lectures "Chapter 1" to "Chapter 8", as the
-  site numbers them; homework sets "Appendix A" to "D", then the API reference, one section per module of
-  lecturelib, its docstrings' chapter references printed as the chapters' titles);
+- every chapter of ``_toc.yml`` is there with its title and number (lectures "Chapter 1" on, as the site
+  numbers them; homework sets "Appendix A" on, then the API reference as the last appendix, one section per module
+  of lecturelib, its docstrings' chapter references printed as the chapters' titles);
 - every theorem, lemma, definition, ... number the site shows ("Theorem 5.1") is in the PDF;
 - mathematics is typeset: no raw TeX (``$``, ``\\frac``, ``\\begin``, ...) is left in the text;
 - every figure the site shows is embedded, chapter by chapter;
 - the code cells the site folds away (``hide-input``) are not printed;
+- the running foot of every page is one line, its page number clear of the chapter's or section's mark;
 - the student PDF holds no solution text and the instructor PDF all of it (the detector of the website's leak
   test, ``tests/test_homework.py``, on the solution lines that hold no mathematics).
 """

@@ -15,8 +15,8 @@ For the LaTeX builder only it
   out by myst-nb already;
 - gives every theorem its number (see ``NameChapterSections``);
 - numbers the chapters as the site does: the landing page is unnumbered front matter, the lectures are
-  chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Fig. A.1", never a number of
-  lecture 8);
+  chapters numbered from 1 and the homework sets are appendices lettered from A (so a homework figure is "Fig. A.1",
+  never a number of the last lecture);
 - names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
   the copy with solutions is never handed out by mistake. Which edition it is comes from ``homework_editions``
   (``COURSE_EDITION``), which also removes the solutions from the student edition;
