@@ -105,29 +105,56 @@ def _class_colours(path: Path, name: str = "colours") -> list[str]:
     raise AssertionError(f"{path.name} assigns no list to {name}")
 
 
-def _stands_out_from_the_page(colour: str) -> bool:
+def _course_rgb(colour: str) -> tuple[float, float, float]:
     import matplotlib as mpl
 
     from lecturelib.plots import COURSE_STYLE
 
     with mpl.rc_context(COURSE_STYLE):  # "C0".."C9" are the course palette's colours, as in the chapters
-        rgb = to_rgb(colour)
+        return to_rgb(colour)
+
+
+def _apart_in_both_themes(a, b) -> bool:
+    """Two colours of a figure at least ``MAP_CLASS_CONTRAST`` apart on the light page and after the dark filter."""
+    return (
+        contrast(a, b) >= MAP_CLASS_CONTRAST
+        and contrast(dark_mode_filter(a), dark_mode_filter(b)) >= MAP_CLASS_CONTRAST
+    )
+
+
+def _stands_out_from_the_page(colour: str) -> bool:
+    rgb = _course_rgb(colour)
     return (
         contrast(rgb, to_rgb(PAGE_LIGHT)) >= MAP_CLASS_CONTRAST
         and contrast(dark_mode_filter(rgb), to_rgb(PAGE_DARK)) >= MAP_CLASS_CONTRAST
     )
 
 
-def test_no_class_of_the_basin_map_reads_as_a_hole():
-    """Fig. 4.3 (the basin map of f2) colours every pixel by its class, and its ragged bands are full of lone pixels:
-    each class's colour stands apart from the page in both themes, so none of them looks like the page showing
-    through (the chapter checks that no pixel is transparent). "Diverged" was #e8e8e8 once: 1.23:1 on the white page
-    and, after the dark-mode filter, 1.01:1 on the dark one."""
-    colours = _class_colours(ROOT / "book" / "04_three_examples.md")
-    assert len(colours) == 7, colours
+# The maps of chapter 4, coloured cell by cell: the figure, the name of its list of class colours, how many classes.
+CLASS_MAPS = [
+    ("fig-f2-basins", "colours", 7),
+    ("fig-f3-boundary", "boundary_colours", 2),
+]
+
+
+@pytest.mark.parametrize(("figure", "name", "classes"), CLASS_MAPS, ids=[name for _, name, _ in CLASS_MAPS])
+def test_no_class_of_a_map_reads_as_a_hole(figure, name, classes):
+    """The maps of chapter 4 (the basin map of f2 and the convergence map of f3) colour every pixel by its class,
+    and their ragged bands and edges are full of lone pixels: each class's colour stands apart from the page in both
+    themes, so none of them looks like the page showing through (for the basin map the chapter checks that no pixel
+    is transparent). "Diverged" was #e8e8e8 once in both: 1.23:1 on the white page and, after the dark-mode filter,
+    1.01:1 on the dark one. A grey class, told by its lightness alone (it has no hue), also stands 2:1 apart from
+    every other class in both themes."""
+    colours = _class_colours(ROOT / "book" / "04_three_examples.md", name)
+    assert len(colours) == classes, colours
     assert not _stands_out_from_the_page("#e8e8e8")  # the detector's positive control
     close = [colour for colour in colours if not _stands_out_from_the_page(colour)]
-    assert not close, f"Fig. 4.3: class colours that read as the page in a theme: {close}"
+    assert not close, f"{figure}: class colours that read as the page in a theme: {close}"
+    greys = [colour for colour in colours if len(set(_course_rgb(colour))) == 1]
+    assert greys, f"{figure}: no grey class"
+    others = [colour for colour in colours if colour not in greys]
+    alike = [(g, c) for g in greys for c in others if not _apart_in_both_themes(_course_rgb(g), _course_rgb(c))]
+    assert not alike, f"{figure}: a grey class and another class closer than {MAP_CLASS_CONTRAST}:1 in a theme: {alike}"
 
 
 # ---------------------------------------------------------------------------------------------------------------

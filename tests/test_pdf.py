@@ -4,19 +4,21 @@ Each PDF is built into the same folder as the website build of the same edition 
 ``built_site`` and ``instructor_site`` of ``tests/conftest.py``), so it reuses that build's execution cache and no
 notebook runs twice. The checks compare the PDF with the website it is printed from:
 
-- every chapter of ``_toc.yml`` is there with its title and number (lectures "Chapter 1" to "Chapter 8", as the
-  site numbers them; homework sets "Appendix A" to "D", then the API reference, one section per module of
-  lecturelib, its docstrings' chapter references printed as the chapters' titles);
+- every chapter of ``_toc.yml`` is there with its title and number (lectures "Chapter 1" on, as the site
+  numbers them; homework sets "Appendix A" on, then the API reference as the last appendix, one section per module
+  of lecturelib, its docstrings' chapter references printed as the chapters' titles);
 - every theorem, lemma, definition, ... number the site shows ("Theorem 5.1") is in the PDF;
 - mathematics is typeset: no raw TeX (``$``, ``\\frac``, ``\\begin``, ...) is left in the text;
 - every figure the site shows is embedded, chapter by chapter;
 - the code cells the site folds away (``hide-input``) are not printed;
+- the running foot of every page is one line, its page number clear of the chapter's or section's mark;
 - the student PDF holds no solution text and the instructor PDF all of it (the detector of the website's leak
   test, ``tests/test_homework.py``, on the solution lines that hold no mathematics).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -350,6 +352,65 @@ def test_no_overfull_vbox_in_the_latex_log(edition, request):
     assert "Output written on" in log, f"{pdf.with_suffix('.log')} is not the log of the finished run"
     overfull = [line for line in log.splitlines() if line.startswith("Overfull \\vbox")]
     assert not overfull, f"{edition}: {len(overfull)} pages overfull: {overfull[:5]}"
+
+
+def words_per_page(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """The words of each page with their boxes in points (``pdftotext -bbox``): ``(x_min, y_min, x_max, y_max, word)``,
+    y measured down from the top of the page."""
+    text = subprocess.run(
+        ["pdftotext", "-bbox", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+    return [
+        [(float(a), float(b), float(c), float(d), html.unescape(w)) for a, b, c, d, w in word.findall(page)]
+        for page in text.split("<page ")[1:]
+    ]
+
+
+PAGE_NUMBER = re.compile(r"\d+|[ivxlc]+")
+# The least room between the page number and the running mark beside it: about an em of the foot's 10 pt font.
+FOOT_GAP = 10.0
+
+
+def foot_faults(pdf: Path) -> tuple[list[str], int]:
+    """What is wrong with the running foot of each page, and how many pages have a mark beside their number.
+
+    The foot is what stands at or below the foot's line: the lowest line of most pages (the body never runs over
+    it, ``test_no_overfull_vbox_in_the_latex_log``). On every page it is one line, the page number is a word of its
+    own at one end of it, and the mark beside the number keeps at least ``FOOT_GAP`` from it."""
+    pages_words = words_per_page(pdf)
+    line = Counter(round(max(w[1] for w in words), 1) for words in pages_words if words).most_common(1)[0][0]
+    faults, marked = [], 0
+    for number, words in enumerate(pages_words, start=1):
+        foot = sorted((w for w in words if w[3] > line), key=lambda w: w[0])
+        if not foot:
+            continue
+        text = " ".join(w[4] for w in foot)
+        if max(w[1] for w in foot) >= min(w[3] for w in foot):  # a word below another one (not an exponent)
+            faults.append(f"page {number}: the foot is more than one line: {text!r}")
+            continue
+        ends = [i for i in (0, len(foot) - 1) if PAGE_NUMBER.fullmatch(foot[i][4])]
+        if not ends:
+            faults.append(f"page {number}: no page number of its own at either end of the foot: {text!r}")
+            continue
+        if len(foot) == 1:
+            continue
+        marked += 1
+        # The gap beside the number (if the mark also ends in a number, "... Homework 1", the wider of the two).
+        gap = max(foot[1][0] - foot[0][2] if i == 0 else foot[i][0] - foot[i - 1][2] for i in ends)
+        if gap < FOOT_GAP:
+            faults.append(f"page {number}: the page number and the mark {gap:.1f} pt apart: {text!r}")
+    return faults, marked
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+def test_the_running_foot_is_one_line_clear_of_the_page_number(edition, request):
+    """A chapter's or section's title as a running mark never runs into the page number or onto a second line (it
+    did: "106Chapter 10. Choosing the step size: line search, ..." over "steps"); book/_ext/coursefoot.sty."""
+    pdf = request.getfixturevalue(f"{edition}_pdf")
+    faults, marked = foot_faults(pdf)
+    assert not faults, f"{edition}: {len(faults)} pages with a bad foot:\n" + "\n".join(faults[:10])
+    assert marked >= 100, f"{edition}: only {marked} pages with a running mark beside the page number"
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])

@@ -15,8 +15,8 @@ For the LaTeX builder only it
   out by myst-nb already;
 - gives every theorem its number (see ``NameChapterSections``);
 - numbers the chapters as the site does: the landing page is unnumbered front matter, the lectures are
-  chapters 1-8 and the homework sets are appendices A-C (so a homework figure is "Fig. A.1", never a number of
-  lecture 8);
+  chapters numbered from 1 and the homework sets are appendices lettered from A (so a homework figure is "Fig. A.1",
+  never a number of the last lecture);
 - names the edition: the instructor PDF has its own file name and says "instructor edition" on its title page, so
   the copy with solutions is never handed out by mistake. Which edition it is comes from ``homework_editions``
   (``COURSE_EDITION``), which also removes the solutions from the student edition;
@@ -30,7 +30,10 @@ For the LaTeX builder only it
   "Proof." as body text; here the proof is plain text that opens with "Proof." in bold, as on the site;
 - breaks boxes across pages cleanly (``coursebreaks.sty`` beside this file, copied into the LaTeX folder and loaded
   after Sphinx's own packages): no piece of a code block or solution box runs over the running foot, and no title
-  row or heading is left alone at the foot of a page.
+  row or heading is left alone at the foot of a page;
+- keeps the running foot on one line (``coursefoot.sty``, loaded the same way): a chapter's or section's mark that
+  would run into the page number is its title's part before the colon ("Chapter 10. Choosing the step size"), or
+  is cut after a word.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ from lecturelib.homework.result import CheckResult
 LECTURE_PREFIX = "book/0"
 HOMEWORK_PREFIX = "book/homework/"
 TARGET = "step-size-matters"
-BREAKS = Path(__file__).with_name("coursebreaks.sty")
+# LaTeX packages beside this file, copied into the LaTeX folder and loaded after Sphinx's own.
+PACKAGES = tuple(Path(__file__).with_name(name) for name in ("coursebreaks.sty", "coursefoot.sty"))
 
 
 class DropHiddenInputs(SphinxPostTransform):
@@ -186,15 +190,16 @@ def name_the_edition(app: Sphinx, env) -> None:
     app.config.latex_documents = documents
 
 
-def add_page_breaks_package(app: Sphinx, config) -> None:
-    """Copy ``coursebreaks.sty`` into the LaTeX folder with the build (an absolute path is taken as it is)."""
-    if str(BREAKS) not in map(str, config.latex_additional_files):
-        config.latex_additional_files = [*config.latex_additional_files, str(BREAKS)]
+def add_packages(app: Sphinx, config) -> None:
+    """Copy the ``PACKAGES`` into the LaTeX folder with the build (an absolute path is taken as it is)."""
+    given = set(map(str, config.latex_additional_files))
+    config.latex_additional_files = [*config.latex_additional_files, *(str(p) for p in PACKAGES if str(p) not in given)]
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("config-inited", add_page_breaks_package)
-    app.add_latex_package(BREAKS.stem)
+    app.connect("config-inited", add_packages)
+    for package in PACKAGES:
+        app.add_latex_package(package.stem)
     app.add_post_transform(DropHiddenInputs)
     app.add_post_transform(DropScreenOnly)
     app.add_post_transform(ProofsAsOnTheSite)
