@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -37,16 +37,27 @@ def _quartic_grad(x):
     shrink=st.floats(0.1, 0.9),
     c=st.floats(1e-4, 0.5),
 )
+@example(x=np.array([3.0, 0.0, 0.0]), step0=33.0, shrink=0.8984375, c=0.5)  # needs 61 shrinks: found by CI
 def test_armijo_accepts_a_step_satisfying_the_condition_and_the_previous_one_fails(x, step0, shrink, c):
+    """For every start, first step and constants: the accepted step satisfies the condition and the one before it
+    (one shrink larger) does not."""
     g = _quartic_grad(x)
     assume(g @ g > 1e-12)
-    t = stepsizes.armijo(_quartic, _quartic_grad, x, step0, shrink=shrink, c=c)
+    # Enough shrinks for every example drawn (a step near 50 may need more than the default 60 at shrink 0.9).
+    t = stepsizes.armijo(_quartic, _quartic_grad, x, step0, shrink=shrink, c=c, max_halvings=2000)
     assert _quartic(x - t * g) <= _quartic(x) - c * t * (g @ g)
     if t < step0:
         previous = t / shrink
         assert not _quartic(x - previous * g) <= _quartic(x) - c * previous * (g @ g)
     else:
         assert t == step0
+    # With the default count: the same step when it takes at most 60 shrinks, else the error that says so.
+    shrinks = round(np.log(t / step0) / np.log(shrink)) if t < step0 else 0
+    if shrinks <= 60:
+        assert stepsizes.armijo(_quartic, _quartic_grad, x, step0, shrink=shrink, c=c) == t
+    else:
+        with pytest.raises(ValueError, match="max_halvings = 60"):
+            stepsizes.armijo(_quartic, _quartic_grad, x, step0, shrink=shrink, c=c)
 
 
 def test_armijo_at_a_stationary_point_and_with_a_wrong_gradient():
